@@ -1,0 +1,74 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
+
+/** Flags shared by `render` and `run`, with the same meaning in both. */
+export interface CommonFlags {
+  manifests?: string[];
+  stateDir: string;
+  httpPort: number;
+  httpsPort: number;
+  ingressClass: string;
+  controllerClass: string;
+  watchIngressWithoutClass: boolean;
+  defaultSslCertificate?: string;
+  annotationsPrefix: string;
+  configmap?: string;
+  allowSnippetAnnotations: boolean;
+  templateDir?: string;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
+  return n;
+}
+
+function namespacedName(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
+    throw new InvalidArgumentError('must be NAMESPACE/NAME');
+  }
+  return value;
+}
+
+function prefix(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) throw new InvalidArgumentError('must be a DNS subdomain');
+  return value;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function addCommonFlags(cmd: Command, manifestsRequired: boolean): Command {
+  const manifests = new Option('--manifests <path>', 'a YAML/JSON file or directory of manifests (repeatable)').argParser(collect);
+  if (manifestsRequired) manifests.makeOptionMandatory();
+  return cmd
+    .addOption(manifests)
+    .option('--state-dir <dir>', 'where nginx reads and writes everything (pid, logs, temp, certificates)', DEFAULT_MODEL_OPTIONS.stateDir)
+    .option('--http-port <n>', 'plain http listen port', port, DEFAULT_MODEL_OPTIONS.httpPort)
+    .option('--https-port <n>', 'https listen port', port, DEFAULT_MODEL_OPTIONS.httpsPort)
+    .option('--ingress-class <name>', 'legacy kubernetes.io/ingress.class value we own', DEFAULT_MODEL_OPTIONS.ingressClass)
+    .option('--controller-class <value>', 'IngressClass spec.controller we own', DEFAULT_MODEL_OPTIONS.controllerClass)
+    .option('--watch-ingress-without-class', 'also route Ingresses that name no class', false)
+    .option('--default-ssl-certificate <namespace/name>', 'TLS Secret served when no other certificate fits', namespacedName)
+    .option('--annotations-prefix <prefix>', 'annotation prefix', prefix, DEFAULT_MODEL_OPTIONS.annotationsPrefix)
+    .option('--configmap <namespace/name>', 'global ConfigMap with ingress-nginx keys', namespacedName)
+    .option('--allow-snippet-annotations', 'honour configuration-snippet and server-snippet (still filtered)', false)
+    .option('--template-dir <dir>', 'a customised copy of templates/');
+}
+
+export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
+  return {
+    controllerClass: flags.controllerClass,
+    ingressClass: flags.ingressClass,
+    watchIngressWithoutClass: flags.watchIngressWithoutClass,
+    annotationsPrefix: flags.annotationsPrefix,
+    defaultSslCertificate: flags.defaultSslCertificate,
+    configMap: flags.configmap,
+    httpPort: flags.httpPort,
+    httpsPort: flags.httpsPort,
+    stateDir: resolve(flags.stateDir),
+    allowSnippetAnnotations: flags.allowSnippetAnnotations,
+  };
+}

@@ -1,0 +1,62 @@
+import { type IngressRef, type ModelWarning, refString } from '../types.js';
+import { rewriteFamily, type RewriteAnnotation } from './rewrite.js';
+import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './types.js';
+
+/** Every annotation family's parsed result, one field per family (one file under annotations/ each). */
+export interface IngressAnnotations {
+  rewrite: RewriteAnnotation;
+}
+
+type Families = { [K in keyof IngressAnnotations]: AnnotationFamily<IngressAnnotations[K]> };
+
+/** The families, in the order their parsers run. */
+export const FAMILIES: Families = {
+  rewrite: rewriteFamily,
+};
+
+export const ANNOTATION_FAMILIES: ReadonlyArray<AnnotationFamily<unknown>> = Object.values(FAMILIES);
+
+const SUPPORTED_KEYS = new Set(ANNOTATION_FAMILIES.flatMap((f) => f.keys));
+
+export interface AnnotationResult {
+  annotations?: IngressAnnotations;
+  /** The first invalid annotation; the Ingress is rejected as a whole. */
+  error?: AnnotationError;
+  warnings: ModelWarning[];
+}
+
+/** Keys under the prefix that no family supports: ignored, with a warning so a migrating operator sees them. */
+export function unsupportedAnnotations(annotations: Record<string, string>, prefix: string): string[] {
+  const start = `${prefix}/`;
+  return Object.keys(annotations)
+    .filter((k) => k.startsWith(start) && !SUPPORTED_KEYS.has(k.slice(start.length)))
+    .sort();
+}
+
+export function parseAnnotations(input: Omit<AnnotationInput, 'get' | 'warn'>, ref: IngressRef): AnnotationResult {
+  const all = input.ingress.metadata?.annotations ?? {};
+  const prefix = input.options.annotationsPrefix;
+  const warnings: ModelWarning[] = [];
+  const object = `Ingress ${refString(ref)}`;
+  for (const key of unsupportedAnnotations(all, prefix)) {
+    warnings.push({ object, ingress: ref, message: `annotation ${key} is not supported by Portico and is ignored` });
+  }
+  const full: AnnotationInput = {
+    ...input,
+    get: (key) => {
+      const v = all[`${prefix}/${key}`];
+      return v === undefined || v === null ? undefined : String(v);
+    },
+    warn: (message) => warnings.push({ object, ingress: ref, message }),
+  };
+  const annotations = {} as Record<string, unknown>;
+  for (const [field, family] of Object.entries(FAMILIES)) {
+    try {
+      annotations[field] = family.parse(full);
+    } catch (err) {
+      if (err instanceof AnnotationError) return { error: err, warnings };
+      throw err;
+    }
+  }
+  return { annotations: annotations as unknown as IngressAnnotations, warnings };
+}

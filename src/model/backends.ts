@@ -1,0 +1,110 @@
+import type { Snapshot } from '../store/snapshot.js';
+import type { IngressBackend } from '../store/types.js';
+import type { Backend, IngressRef, Upstream, UpstreamEndpoint } from './types.js';
+import { checkIPAddress, checkObjectName, checkPortName, checkPortNumber } from './validate.js';
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** A problem with the backend's own fields: the path (or Ingress) is rejected. */
+export interface BackendFieldError {
+  field: string;
+  reason: string;
+}
+
+export function checkBackendFields(backend: IngressBackend | undefined, field: string): BackendFieldError | undefined {
+  if (!backend) return { field, reason: 'a backend is required' };
+  if (backend.resource) return { field: `${field}.resource`, reason: 'resource backends are not supported; use a Service' };
+  const svc = backend.service;
+  if (!svc) return { field: `${field}.service`, reason: 'a service backend is required' };
+  const nameReason = checkObjectName(svc.name);
+  if (nameReason) return { field: `${field}.service.name`, reason: nameReason };
+  if (svc.name!.includes('.')) return { field: `${field}.service.name`, reason: 'must be a DNS label (no ".")' };
+  const port = svc.port;
+  if (!port || (port.number === undefined && !port.name)) {
+    return { field: `${field}.service.port`, reason: 'a port number or name is required' };
+  }
+  if (port.number !== undefined) {
+    const r = checkPortNumber(port.number);
+    if (r) return { field: `${field}.service.port.number`, reason: r };
+  } else {
+    const r = checkPortName(port.name!);
+    if (r) return { field: `${field}.service.port.name`, reason: r };
+  }
+  return undefined;
+}
+
+export interface ResolvedService {
+  /** A key for (namespace, service, port); the upstream's name is derived from it. */
+  key: string;
+  service: IngressRef;
+  servicePort: string;
+  endpoints: UpstreamEndpoint[];
+  /** Set when no request can be served: 503 with this reason. */
+  unavailable?: string;
+}
+
+/**
+ * Resolves a validated service backend to its endpoints: the Service port (by number or name), the
+ * EndpointSlices labelled with the Service, the slice port with the Service port's name, ready endpoints,
+ * or serving-and-terminating ones when none is ready.
+ */
+export function resolveService(namespace: string, backend: IngressBackend, snapshot: Snapshot): ResolvedService {
+  const name = backend.service!.name!;
+  const port = backend.service!.port!;
+  const portLabel = port.number !== undefined ? String(port.number) : port.name!;
+  const service: IngressRef = { namespace, name };
+  // Namespaces, Service names and port names hold no ".", so the key is unambiguous.
+  const key = `${namespace}.${name}.${portLabel}`;
+  const base = { key, service, servicePort: portLabel, endpoints: [] as UpstreamEndpoint[] };
+  const svc = snapshot.services.get(`${namespace}/${name}`);
+  if (!svc) return { ...base, unavailable: `Service ${namespace}/${name} not found` };
+  const svcPort = (svc.spec?.ports ?? []).find((p) => (port.number !== undefined ? p.port === port.number : p.name === port.name));
+  if (!svcPort) return { ...base, unavailable: `Service ${namespace}/${name} has no port ${portLabel}` };
+  const portName = svcPort.name ?? '';
+
+  const ready = new Map<string, UpstreamEndpoint>();
+  const terminating = new Map<string, UpstreamEndpoint>();
+  for (const slice of snapshot.endpointSlices.values()) {
+    if (slice.metadata?.namespace !== namespace || slice.metadata?.labels?.[SERVICE_NAME_LABEL] !== name) continue;
+    if (slice.addressType && slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
+    const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === portName);
+    if (!slicePort || checkPortNumber(slicePort.port)) continue;
+    for (const ep of slice.endpoints ?? []) {
+      const cond = ep.conditions ?? {};
+      const isReady = cond.ready !== false;
+      const isServingTerminating = cond.serving !== false && cond.terminating === true;
+      const target = isReady ? ready : isServingTerminating ? terminating : undefined;
+      if (!target) continue;
+      for (const address of ep.addresses ?? []) {
+        if (checkIPAddress(address)) continue;
+        target.set(`${address}|${slicePort.port}`, { address, port: slicePort.port! });
+      }
+    }
+  }
+  const chosen = ready.size > 0 ? ready : terminating;
+  const endpoints = [...chosen.values()].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+  if (endpoints.length === 0) return { ...base, unavailable: `Service ${namespace}/${name} port ${portLabel} has no ready endpoints` };
+  return { ...base, endpoints };
+}
+
+/** Turns a resolved service into a location backend, registering its upstream once. */
+export function backendFor(
+  resolved: ResolvedService,
+  upstreams: Map<string, Upstream>,
+  defaults: { keepalive: number; keepaliveTimeoutSeconds: number },
+): Backend {
+  if (resolved.unavailable) return { kind: 'unavailable', status: 503, reason: resolved.unavailable };
+  const name = resolved.key;
+  if (!upstreams.has(name)) {
+    upstreams.set(name, {
+      name,
+      service: resolved.service,
+      servicePort: resolved.servicePort,
+      endpoints: resolved.endpoints,
+      loadBalance: 'round_robin',
+      keepalive: defaults.keepalive,
+      keepaliveTimeoutSeconds: defaults.keepaliveTimeoutSeconds,
+    });
+  }
+  return { kind: 'upstream', upstream: name, protocol: 'HTTP' };
+}

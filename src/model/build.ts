@@ -1,0 +1,278 @@
+import type { Snapshot } from '../store/snapshot.js';
+import type { Ingress } from '../store/types.js';
+import { parseAnnotations, type IngressAnnotations } from './annotations/index.js';
+import { backendFor, checkBackendFields, resolveService } from './backends.js';
+import { parseGlobalConfig, type GlobalConfig } from './config.js';
+import { compareHosts, serverNamesFor } from './hosts.js';
+import { isOwnedIngress } from './ownership.js';
+import { buildLocations, needsFallbackLocation, PATH_TYPES, type PathEntry, type PathType } from './paths.js';
+import { SELF_SIGNED_CERT_PATH, certificateFromSecret } from './tls.js';
+import type { Backend, IngressRef, ModelOptions, ModelWarning, NginxModel, Rejection, Server, ServerTLS, StateFile, Upstream } from './types.js';
+import { refString } from './types.js';
+import { checkHost, checkLiteralPath, checkNamespace, checkObjectName, checkRegexPath } from './validate.js';
+
+/** An Ingress that passed validation, with what it asks for. */
+interface AcceptedIngress {
+  ref: IngressRef;
+  rank: number;
+  ingress: Ingress;
+  annotations: IngressAnnotations;
+  /** host → TLS Secret name, from spec.tls. */
+  tlsSecrets: Map<string, string>;
+}
+
+class IngressRejected extends Error {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+function timestamp(ingress: Ingress): string {
+  const t = ingress.metadata?.creationTimestamp;
+  if (t instanceof Date) return t.toISOString();
+  return typeof t === 'string' ? new Date(t).toISOString() : '';
+}
+
+/** Oldest first (creationTimestamp), then namespace/name: the order that settles conflicts. */
+export function compareIngressAge(a: Ingress, b: Ingress): number {
+  const ta = timestamp(a);
+  const tb = timestamp(b);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ka = `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`;
+  const kb = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function isRegexHost(host: string, accepted: AcceptedIngress[]): boolean {
+  return accepted.some((a) => a.annotations.rewrite.regex && (a.ingress.spec?.rules ?? []).some((r) => (r.host ?? '') === host));
+}
+
+/** Checks the Ingress's own fields; throws IngressRejected naming the first bad one. */
+function validateIngressFields(ingress: Ingress, regexHosts: (host: string) => boolean, ownRegex: boolean): Map<string, string> {
+  const rules = ingress.spec?.rules ?? [];
+  rules.forEach((rule, i) => {
+    const host = rule.host ?? '';
+    if (host !== '') {
+      const reason = checkHost(host);
+      if (reason) throw new IngressRejected(`spec.rules[${i}].host`, reason);
+    }
+    const regex = ownRegex || regexHosts(host);
+    (rule.http?.paths ?? []).forEach((p, j) => {
+      const field = `spec.rules[${i}].http.paths[${j}]`;
+      if (!PATH_TYPES.includes(p.pathType as PathType)) {
+        throw new IngressRejected(`${field}.pathType`, 'must be Exact, Prefix or ImplementationSpecific');
+      }
+      const path = p.path ?? '/';
+      const reason = regex && p.pathType !== 'Exact' ? checkRegexPath(path) : checkLiteralPath(path);
+      if (reason) throw new IngressRejected(`${field}.path`, reason);
+      const backendError = checkBackendFields(p.backend, `${field}.backend`);
+      if (backendError) throw new IngressRejected(backendError.field, backendError.reason);
+    });
+  });
+  if (ingress.spec?.defaultBackend) {
+    const e = checkBackendFields(ingress.spec.defaultBackend, 'spec.defaultBackend');
+    if (e) throw new IngressRejected(e.field, e.reason);
+  }
+  const tlsSecrets = new Map<string, string>();
+  (ingress.spec?.tls ?? []).forEach((tls, i) => {
+    if (tls.secretName !== undefined) {
+      const reason = checkObjectName(tls.secretName);
+      if (reason) throw new IngressRejected(`spec.tls[${i}].secretName`, reason);
+    }
+    (tls.hosts ?? []).forEach((host, j) => {
+      const reason = checkHost(host);
+      if (reason) throw new IngressRejected(`spec.tls[${i}].hosts[${j}]`, reason);
+      if (tls.secretName && !tlsSecrets.has(host)) tlsSecrets.set(host, tls.secretName);
+    });
+  });
+  return tlsSecrets;
+}
+
+/**
+ * The pure heart of Portico: a snapshot of the cluster in, the nginx model out, with every owned Ingress
+ * either accepted or rejected with reasons. The same snapshot always gives the same model.
+ */
+export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxModel {
+  const rejections: Rejection[] = [];
+  const warnings: ModelWarning[] = [];
+  const files: StateFile[] = [];
+  const upstreams = new Map<string, Upstream>();
+
+  let configMap;
+  if (options.configMap) {
+    configMap = snapshot.configMaps.get(options.configMap);
+    if (!configMap) warnings.push({ object: `ConfigMap ${options.configMap}`, message: 'not found; defaults are used' });
+  }
+  const { config, issues } = parseGlobalConfig(configMap);
+  for (const issue of issues) warnings.push({ object: `ConfigMap ${options.configMap}`, message: `${issue.key}: ${issue.reason}` });
+
+  const defaultCertificate = resolveDefaultCertificate(snapshot, options, files, warnings);
+
+  const owned = [...snapshot.ingresses.values()].filter((ing) => isOwnedIngress(ing, snapshot, options)).sort(compareIngressAge);
+
+  // Pass 1: metadata and annotations, so that pass 2 knows which hosts are in regex mode.
+  const candidates: Array<{ ingress: Ingress; ref: IngressRef; annotations: IngressAnnotations; files: StateFile[] }> = [];
+  for (const ingress of owned) {
+    const ref: IngressRef = { namespace: ingress.metadata?.namespace ?? '', name: ingress.metadata?.name ?? '' };
+    const metaReason = checkNamespace(ref.namespace) ?? checkObjectName(ref.name);
+    if (metaReason) {
+      rejections.push({ ingress: ref, field: 'metadata', reason: metaReason, whole: true });
+      continue;
+    }
+    const ingressFiles: StateFile[] = [];
+    const result = parseAnnotations({ ingress, ref, snapshot, config, options, addFile: (f) => ingressFiles.push(f) }, ref);
+    warnings.push(...result.warnings);
+    if (result.error || !result.annotations) {
+      const e = result.error!;
+      rejections.push({ ingress: ref, field: `metadata.annotations[${options.annotationsPrefix}/${e.annotation}]`, reason: e.reason, whole: true });
+      continue;
+    }
+    candidates.push({ ingress, ref, annotations: result.annotations, files: ingressFiles });
+  }
+  const regexCandidates = candidates.map((c, rank) => ({ ...c, rank, tlsSecrets: new Map<string, string>() }));
+  const regexHostCache = new Map<string, boolean>();
+  const regexHosts = (host: string): boolean => {
+    if (!regexHostCache.has(host)) regexHostCache.set(host, isRegexHost(host, regexCandidates));
+    return regexHostCache.get(host)!;
+  };
+
+  // Pass 2: fields, with each host's path mode known.
+  const accepted: AcceptedIngress[] = [];
+  for (const c of regexCandidates) {
+    try {
+      const tlsSecrets = validateIngressFields(c.ingress, regexHosts, c.annotations.rewrite.regex);
+      accepted.push({ ...c, tlsSecrets });
+      files.push(...c.files);
+    } catch (err) {
+      if (!(err instanceof IngressRejected)) throw err;
+      rejections.push({ ingress: c.ref, field: err.field, reason: err.reason, whole: true });
+    }
+  }
+
+  const upstreamDefaults = {
+    keepalive: config.upstreamKeepaliveConnections,
+    keepaliveTimeoutSeconds: config.upstreamKeepaliveTimeoutSeconds,
+  };
+  const backendOf = (namespace: string, b: NonNullable<Ingress['spec']>['defaultBackend']): Backend =>
+    backendFor(resolveService(namespace, b!, snapshot), upstreams, upstreamDefaults);
+
+  // The oldest Ingress with spec.defaultBackend answers every request that no rule matches.
+  let fallback: Server['fallback'] = { kind: 'status', status: 404 };
+  const withDefault = accepted.find((a) => a.ingress.spec?.defaultBackend);
+  if (withDefault) fallback = backendOf(withDefault.ref.namespace, withDefault.ingress.spec!.defaultBackend);
+  for (const other of accepted.filter((a) => a !== withDefault && a.ingress.spec?.defaultBackend)) {
+    rejections.push({
+      ingress: other.ref,
+      field: 'spec.defaultBackend',
+      reason: `the default backend is already set by Ingress ${refString(withDefault!.ref)}, which is older`,
+      whole: false,
+    });
+  }
+
+  // Gather paths per host.
+  const entriesByHost = new Map<string, PathEntry[]>();
+  const ingressesByHost = new Map<string, IngressRef[]>();
+  let rank = 0;
+  for (const a of accepted) {
+    (a.ingress.spec?.rules ?? []).forEach((rule, i) => {
+      const host = rule.host ?? '';
+      if (!ingressesByHost.has(host)) ingressesByHost.set(host, []);
+      const refs = ingressesByHost.get(host)!;
+      if (!refs.includes(a.ref)) refs.push(a.ref);
+      (rule.http?.paths ?? []).forEach((p, j) => {
+        const entries = entriesByHost.get(host) ?? [];
+        entries.push({
+          ingress: a.ref,
+          rank: rank++,
+          field: `spec.rules[${i}].http.paths[${j}]`,
+          path: p.path ?? '/',
+          pathType: p.pathType as PathType,
+          backend: backendOf(a.ref.namespace, p.backend),
+          annotations: a.annotations,
+        });
+        entriesByHost.set(host, entries);
+      });
+    });
+  }
+
+  const servers: Server[] = [];
+  const hosts = new Set([...ingressesByHost.keys(), '']);
+  for (const host of [...hosts].sort(compareHosts)) {
+    const { locations, rejections: pathRejections } = buildLocations(entriesByHost.get(host) ?? [], host, regexHosts(host));
+    rejections.push(...pathRejections);
+    const owner = accepted.find((a) => a.ingress.spec?.rules?.some((r) => (r.host ?? '') === host));
+    let tls: ServerTLS | undefined;
+    if (host === '') {
+      tls = defaultCertificate;
+    } else {
+      const tlsOwner = accepted.find((a) => a.tlsSecrets.has(host));
+      if (tlsOwner) {
+        const secretName = tlsOwner.tlsSecrets.get(host)!;
+        const cert = certificateFromSecret(tlsOwner.ref.namespace, secretName, snapshot, options.stateDir);
+        if (cert.ok) {
+          tls = cert.tls;
+          if (!files.some((f) => f.path === cert.file.path)) files.push(cert.file);
+        } else {
+          tls = defaultCertificate;
+          warnings.push({
+            object: `Ingress ${refString(tlsOwner.ref)}`,
+            ingress: tlsOwner.ref,
+            message: `TLS for host ${host}: ${cert.reason}; serving the default certificate`,
+          });
+        }
+      }
+    }
+    const isTlsHost = host !== '' && tls !== undefined;
+    for (const loc of locations) {
+      loc.redirectToHttps = isTlsHost && config.sslRedirect;
+      loc.hsts = isTlsHost && config.hsts;
+    }
+    servers.push({
+      host,
+      serverNames: serverNamesFor(host),
+      isDefault: host === '',
+      tls: tls ?? defaultCertificate,
+      redirectToHttps: isTlsHost && config.sslRedirect,
+      locations,
+      fallback: needsFallbackLocation(locations) ? fallback : { kind: 'none' },
+      serverAnnotations: owner?.annotations,
+      ingresses: ingressesByHost.get(host) ?? [],
+    });
+  }
+
+  const rejectedWhole = new Set(rejections.filter((r) => r.whole).map((r) => refString(r.ingress)));
+  return {
+    options,
+    config,
+    servers,
+    upstreams: [...upstreams.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    files: files.sort((a, b) => a.path.localeCompare(b.path)),
+    defaultCertificate,
+    accepted: accepted.map((a) => a.ref).filter((r) => !rejectedWhole.has(refString(r))),
+    owned: owned.map((i) => ({ namespace: i.metadata?.namespace ?? '', name: i.metadata?.name ?? '' })),
+    rejections,
+    warnings,
+  };
+}
+
+function resolveDefaultCertificate(snapshot: Snapshot, options: ModelOptions, files: StateFile[], warnings: ModelWarning[]): ServerTLS {
+  const selfSigned: ServerTLS = {
+    certificate: `${options.stateDir}/${SELF_SIGNED_CERT_PATH}`,
+    key: `${options.stateDir}/${SELF_SIGNED_CERT_PATH}`,
+    source: 'self-signed',
+  };
+  if (!options.defaultSslCertificate) return selfSigned;
+  const [namespace, name] = options.defaultSslCertificate.split('/');
+  const cert = certificateFromSecret(namespace ?? '', name ?? '', snapshot, options.stateDir);
+  if (!cert.ok) {
+    warnings.push({ object: `Secret ${options.defaultSslCertificate}`, message: `default certificate: ${cert.reason}; using a self-signed certificate` });
+    return selfSigned;
+  }
+  files.push(cert.file);
+  return cert.tls;
+}
+
+export type { GlobalConfig };

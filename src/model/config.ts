@@ -1,0 +1,133 @@
+import type { ConfigMap } from '../store/types.js';
+import { ANNOTATION_FAMILIES } from './annotations/index.js';
+import { parseBool, parseSeconds } from './validate.js';
+
+/**
+ * Global settings from the controller's ConfigMap, with ingress-nginx's key names and defaults.
+ * An invalid value is reported as a warning and the default stays: a typo in the ConfigMap must not take
+ * every Ingress down.
+ */
+export interface GlobalConfig {
+  workerProcesses: string;
+  maxWorkerConnections: number;
+  keepAliveSeconds: number;
+  serverTokens: boolean;
+  sslRedirect: boolean;
+  httpRedirectCode: number;
+  hsts: boolean;
+  hstsMaxAge: number;
+  hstsIncludeSubdomains: boolean;
+  sslProtocols: string[];
+  upstreamKeepaliveConnections: number;
+  upstreamKeepaliveTimeoutSeconds: number;
+  /** Other families add their global keys here (see annotations/*.ts). */
+  extra: Record<string, unknown>;
+}
+
+export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
+  workerProcesses: 'auto',
+  maxWorkerConnections: 16384,
+  keepAliveSeconds: 75,
+  serverTokens: false,
+  sslRedirect: true,
+  httpRedirectCode: 308,
+  hsts: true,
+  hstsMaxAge: 31536000,
+  hstsIncludeSubdomains: true,
+  sslProtocols: ['TLSv1.2', 'TLSv1.3'],
+  upstreamKeepaliveConnections: 320,
+  upstreamKeepaliveTimeoutSeconds: 60,
+  extra: {},
+};
+
+export interface ConfigIssue {
+  key: string;
+  reason: string;
+}
+
+type Setter = (cfg: GlobalConfig, value: string) => string | undefined;
+
+function intSetter(field: keyof GlobalConfig, min: number, max: number): Setter {
+  return (cfg, value) => {
+    if (!/^\d+$/.test(value.trim())) return 'must be a whole number';
+    const n = Number(value.trim());
+    if (n < min || n > max) return `must be from ${min} to ${max}`;
+    (cfg as unknown as Record<string, unknown>)[field] = n;
+    return undefined;
+  };
+}
+
+function boolSetter(field: keyof GlobalConfig): Setter {
+  return (cfg, value) => {
+    const b = parseBool(value);
+    if (b === undefined) return 'must be "true" or "false"';
+    (cfg as unknown as Record<string, unknown>)[field] = b;
+    return undefined;
+  };
+}
+
+const SETTERS: Record<string, Setter> = {
+  'worker-processes': (cfg, value) => {
+    const v = value.trim();
+    if (v !== 'auto' && !/^[1-9]\d{0,2}$/.test(v)) return 'must be "auto" or a number from 1 to 999';
+    cfg.workerProcesses = v;
+    return undefined;
+  },
+  'max-worker-connections': intSetter('maxWorkerConnections', 64, 1048576),
+  'keep-alive': (cfg, value) => {
+    const s = parseSeconds(value);
+    if (s === undefined) return 'must be a number of seconds';
+    cfg.keepAliveSeconds = s;
+    return undefined;
+  },
+  'server-tokens': boolSetter('serverTokens'),
+  'ssl-redirect': boolSetter('sslRedirect'),
+  'http-redirect-code': (cfg, value) => {
+    const n = Number(value.trim());
+    if (![301, 302, 307, 308].includes(n)) return 'must be 301, 302, 307 or 308';
+    cfg.httpRedirectCode = n;
+    return undefined;
+  },
+  hsts: boolSetter('hsts'),
+  'hsts-max-age': intSetter('hstsMaxAge', 0, 2 ** 31 - 1),
+  'hsts-include-subdomains': boolSetter('hstsIncludeSubdomains'),
+  'ssl-protocols': (cfg, value) => {
+    const parts = value.trim().split(/\s+/);
+    if (parts.length === 0 || !parts.every((p) => ['TLSv1.2', 'TLSv1.3'].includes(p))) {
+      return 'must list TLSv1.2 and/or TLSv1.3 (older protocols are not offered)';
+    }
+    cfg.sslProtocols = parts;
+    return undefined;
+  },
+  'upstream-keepalive-connections': intSetter('upstreamKeepaliveConnections', 0, 100000),
+  'upstream-keepalive-timeout': (cfg, value) => {
+    const s = parseSeconds(value);
+    if (s === undefined) return 'must be a number of seconds';
+    cfg.upstreamKeepaliveTimeoutSeconds = s;
+    return undefined;
+  },
+};
+
+export function parseGlobalConfig(configMap: ConfigMap | undefined): { config: GlobalConfig; issues: ConfigIssue[] } {
+  const config: GlobalConfig = { ...DEFAULT_GLOBAL_CONFIG, extra: {} };
+  const issues: ConfigIssue[] = [];
+  for (const [key, value] of Object.entries(configMap?.data ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    const setter = SETTERS[key] ?? familySetter(key);
+    if (!setter) {
+      issues.push({ key, reason: 'not supported by Portico; ignored' });
+      continue;
+    }
+    const reason = setter(config, String(value));
+    if (reason) issues.push({ key, reason: `${reason}; the default is kept` });
+  }
+  return { config, issues };
+}
+
+/** Global keys that belong to one annotation family (e.g. proxy-body-size) are parsed by that family. */
+function familySetter(key: string): Setter | undefined {
+  for (const family of ANNOTATION_FAMILIES) {
+    const parse = family.globalKeys?.[key];
+    if (parse) return (cfg, value) => parse(cfg.extra, value);
+  }
+  return undefined;
+}

@@ -1,0 +1,115 @@
+import type { IngressAnnotations } from './annotations/index.js';
+import { rewritePattern } from './annotations/rewrite.js';
+import type { Backend, IngressRef, Location, Rejection } from './types.js';
+import { refString } from './types.js';
+
+export const PATH_TYPES = ['Exact', 'Prefix', 'ImplementationSpecific'] as const;
+export type PathType = (typeof PATH_TYPES)[number];
+
+/** One path of one accepted Ingress on one host, before it becomes nginx locations. */
+export interface PathEntry {
+  ingress: IngressRef;
+  /** Position in the global age order of Ingresses, then in the Ingress: lower wins a conflict. */
+  rank: number;
+  field: string;
+  path: string;
+  pathType: PathType;
+  backend: Backend;
+  annotations: IngressAnnotations;
+}
+
+/** A Prefix path ignores a trailing slash: `/foo/` and `/foo` are the same rule. */
+export function normalizePrefix(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
+function conflictKey(entry: PathEntry, regexMode: boolean): string {
+  if (entry.pathType === 'Exact') return `exact:${entry.path}`;
+  return regexMode ? `regex:${entry.path}` : `prefix:${normalizePrefix(entry.path)}`;
+}
+
+function describe(entry: PathEntry): string {
+  return `${JSON.stringify(entry.path)} (${entry.pathType})`;
+}
+
+function location(entry: PathEntry, modifier: Location['modifier'], path: string): Location {
+  return {
+    modifier,
+    path,
+    ingressPath: entry.path,
+    pathType: entry.pathType,
+    ingress: entry.ingress,
+    backend: entry.backend,
+    annotations: entry.annotations,
+    rewrite: undefined,
+    redirectToHttps: false,
+    hsts: false,
+  };
+}
+
+/**
+ * Turns one host's paths into nginx locations with the Ingress API's precedence.
+ *
+ * Literal mode: Exact → `location = /p`; Prefix `/p` → `location = /p` plus `location ^~ /p/`, which matches
+ * whole path elements only and never triggers nginx's implicit 301 for the slash-less form (the exact
+ * location answers it). nginx picks the longest prefix, and `=` beats a prefix at equal length.
+ *
+ * Regex mode (use-regex, or any rewrite-target on the host): Prefix and ImplementationSpecific paths become
+ * case-insensitive regexes anchored at the start, as ingress-nginx does. nginx tries regexes in the order
+ * they are written, so they are written longest path first (ties: oldest Ingress first); Exact paths stay `=`.
+ */
+export function buildLocations(entries: PathEntry[], host: string, regexMode: boolean): { locations: Location[]; rejections: Rejection[] } {
+  const rejections: Rejection[] = [];
+  const winners = new Map<string, PathEntry>();
+  for (const entry of [...entries].sort((a, b) => a.rank - b.rank)) {
+    const key = conflictKey(entry, regexMode);
+    const owner = winners.get(key);
+    if (owner) {
+      const by = owner.ingress.namespace === entry.ingress.namespace && owner.ingress.name === entry.ingress.name
+        ? 'an earlier path of the same Ingress'
+        : `Ingress ${refString(owner.ingress)}, which is older`;
+      rejections.push({
+        ingress: entry.ingress,
+        field: entry.field,
+        reason: `path ${describe(entry)} on host ${JSON.stringify(host || '*')} is already served by ${by}`,
+        whole: false,
+      });
+      continue;
+    }
+    winners.set(key, entry);
+  }
+
+  const exact = new Set([...winners.values()].filter((e) => e.pathType === 'Exact').map((e) => e.path));
+  const locations: Location[] = [];
+  const regexLocations: Array<{ loc: Location; rank: number }> = [];
+  for (const entry of winners.values()) {
+    if (entry.pathType === 'Exact') {
+      locations.push(location(entry, '=', entry.path));
+      continue;
+    }
+    if (regexMode) {
+      const loc = location(entry, '~*', `^${entry.path}`);
+      if (entry.annotations.rewrite.target !== undefined) {
+        loc.rewrite = { pattern: rewritePattern(entry.path), replacement: entry.annotations.rewrite.target };
+      }
+      regexLocations.push({ loc, rank: entry.rank });
+      continue;
+    }
+    const prefix = normalizePrefix(entry.path);
+    if (prefix === '/') {
+      locations.push(location(entry, '^~', '/'));
+      continue;
+    }
+    if (!exact.has(prefix)) locations.push(location(entry, '=', prefix));
+    locations.push(location(entry, '^~', `${prefix}/`));
+  }
+  regexLocations.sort((a, b) => b.loc.ingressPath.length - a.loc.ingressPath.length || a.rank - b.rank);
+  locations.sort((a, b) => (a.modifier === '=' ? 0 : 1) - (b.modifier === '=' ? 0 : 1) || a.path.localeCompare(b.path));
+  return { locations: [...locations, ...regexLocations.map((r) => r.loc)], rejections };
+}
+
+/** Whether the server still needs a catch-all `location /` for requests no rule matches. */
+export function needsFallbackLocation(locations: Location[]): boolean {
+  return !locations.some((l) => l.path === '/' && (l.modifier === '^~' || l.modifier === ''));
+}

@@ -1,0 +1,158 @@
+import type { IngressAnnotations } from './annotations/index.js';
+import type { GlobalConfig } from './config.js';
+
+/** How the operator configured this controller; the same for `render` and `run`. */
+export interface ModelOptions {
+  controllerClass: string;
+  ingressClass: string;
+  watchIngressWithoutClass: boolean;
+  annotationsPrefix: string;
+  /** NAMESPACE/NAME of a kubernetes.io/tls Secret, or undefined for a generated self-signed certificate. */
+  defaultSslCertificate?: string;
+  /** NAMESPACE/NAME of the global ConfigMap. */
+  configMap?: string;
+  httpPort: number;
+  httpsPort: number;
+  /** Absolute path; everything nginx reads or writes lives below it. */
+  stateDir: string;
+  allowSnippetAnnotations: boolean;
+  /** Port of the controller's own status server that nginx's stub_status listens on; 0 turns it off. */
+  statusPort?: number;
+}
+
+export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
+  controllerClass: 'portico.dev/ingress-controller',
+  ingressClass: 'portico',
+  watchIngressWithoutClass: false,
+  annotationsPrefix: 'nginx.ingress.kubernetes.io',
+  httpPort: 80,
+  httpsPort: 443,
+  stateDir: '/etc/nginx',
+  allowSnippetAnnotations: false,
+};
+
+export interface IngressRef {
+  namespace: string;
+  name: string;
+}
+
+export function refString(ref: IngressRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}
+
+/** One reason an Ingress (or one of its paths) was not routed. */
+export interface Rejection {
+  ingress: IngressRef;
+  /** The field or annotation at fault, e.g. `spec.rules[0].http.paths[1].path`. */
+  field: string;
+  reason: string;
+  /** true when the whole Ingress was left out; false when only the named part was. */
+  whole: boolean;
+}
+
+/** Something the operator should know that did not stop routing (an ignored annotation, a fallback certificate). */
+export interface ModelWarning {
+  /** e.g. `Ingress default/web`. */
+  object: string;
+  ingress?: IngressRef;
+  message: string;
+}
+
+/** A file the config refers to, written below the state dir before nginx reads the config. */
+export interface StateFile {
+  /** Relative to the state dir; built only from validated names. */
+  path: string;
+  content: string;
+  /** Always 0o600: certificates, keys and credentials. */
+  mode: number;
+  /** Read by nginx workers at request time (htpasswd); must be readable by the worker user. */
+  readByWorkers?: boolean;
+}
+
+export interface UpstreamEndpoint {
+  address: string;
+  port: number;
+}
+
+export type LoadBalanceMethod = 'round_robin' | 'least_conn' | 'ip_hash' | 'random' | 'hash';
+
+export interface Upstream {
+  /** nginx upstream name: only [a-z0-9_.-]. */
+  name: string;
+  service: IngressRef;
+  servicePort: string;
+  endpoints: UpstreamEndpoint[];
+  loadBalance: LoadBalanceMethod;
+  /** nginx variables for `hash`, already validated. */
+  hashBy?: string;
+  keepalive: number;
+  keepaliveTimeoutSeconds: number;
+}
+
+/** Where a location sends its requests. */
+export type Backend =
+  | { kind: 'upstream'; upstream: string; protocol: BackendProtocol }
+  /** No Service, no such port or no endpoints: nginx answers with this status itself. */
+  | { kind: 'unavailable'; status: number; reason: string };
+
+export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS';
+
+export type LocationModifier = '=' | '^~' | '' | '~*';
+
+export interface Location {
+  modifier: LocationModifier;
+  /** The nginx location argument (a prefix, an exact path or a regex). */
+  path: string;
+  /** The path as the Ingress wrote it, for comments and reports. */
+  ingressPath: string;
+  pathType: string;
+  ingress: IngressRef;
+  backend: Backend;
+  annotations: IngressAnnotations;
+  /** Set when rewrite-target applies: `rewrite PATTERN REPLACEMENT break;`. */
+  rewrite?: { pattern: string; replacement: string };
+  /** Plain http on a TLS host is redirected to https (ssl-redirect). */
+  redirectToHttps: boolean;
+  /** Strict-Transport-Security is sent on https. */
+  hsts: boolean;
+}
+
+export interface ServerTLS {
+  certificate: string;
+  key: string;
+  /** Where the certificate came from, for the config comment. */
+  source: string;
+}
+
+export interface Server {
+  /** The Ingress host ('' for the catch-all server). */
+  host: string;
+  /** nginx server_name arguments: exact names, or `~` regexes for wildcards. */
+  serverNames: string[];
+  isDefault: boolean;
+  tls?: ServerTLS;
+  /** A TLS host answers plain http with this redirect (308) unless turned off. */
+  redirectToHttps: boolean;
+  locations: Location[];
+  /** What answers a request that matches no location. */
+  fallback: Backend | { kind: 'status'; status: number } | { kind: 'none' };
+  /** Annotations of the oldest Ingress that defines this host, for server-level annotations. */
+  serverAnnotations?: IngressAnnotations;
+  /** Ingresses that contributed to this server. */
+  ingresses: IngressRef[];
+}
+
+export interface NginxModel {
+  options: ModelOptions;
+  config: GlobalConfig;
+  servers: Server[];
+  upstreams: Upstream[];
+  files: StateFile[];
+  defaultCertificate: ServerTLS;
+  /** Ingresses this controller owns, accepted (possibly with some paths rejected). */
+  accepted: IngressRef[];
+  /** Ingresses this controller owns. */
+  owned: IngressRef[];
+  rejections: Rejection[];
+  warnings: ModelWarning[];
+}

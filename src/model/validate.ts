@@ -1,0 +1,120 @@
+import { isIP } from 'node:net';
+
+/**
+ * Allowlists for every value that can reach nginx.conf. A validator returns an error reason or undefined.
+ * They are deliberately narrower than what Kubernetes accepts: the template helpers quote and escape as a
+ * second, independent layer, so a value has to get past both to change the meaning of the config.
+ */
+
+export class ValidationError extends Error {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+    this.name = 'ValidationError';
+  }
+}
+
+const DNS_LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+const DNS_SUBDOMAIN_RE = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
+const DNS_LABEL_RE = new RegExp(`^${DNS_LABEL}$`);
+
+/** Control characters, and anything outside printable ASCII: look-alike unicode never reaches the config. */
+const UNSAFE_CHARS_RE = /[^\x20-\x7e]/;
+
+export function describeBadChar(value: string): string {
+  const match = /[^\x20-\x7e]|[\s"'`;{}#\\$]/.exec(value);
+  if (!match) return 'invalid value';
+  const ch = match[0];
+  const code = ch.codePointAt(0)!;
+  const shown = code < 0x20 || code > 0x7e ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : JSON.stringify(ch);
+  return `character ${shown} is not allowed`;
+}
+
+export function checkObjectName(value: string | undefined): string | undefined {
+  if (!value) return 'must not be empty';
+  if (value.length > 253) return 'longer than 253 characters';
+  if (!DNS_SUBDOMAIN_RE.test(value)) return 'must be a lowercase DNS subdomain (a-z, 0-9, "-" and ".")';
+  return undefined;
+}
+
+export function checkNamespace(value: string | undefined): string | undefined {
+  if (!value) return 'must not be empty';
+  if (value.length > 63 || !DNS_LABEL_RE.test(value)) return 'must be a lowercase DNS label (a-z, 0-9 and "-")';
+  return undefined;
+}
+
+/** A Service port name (IANA_SVC_NAME) or an EndpointSlice port name. */
+export function checkPortName(value: string): string | undefined {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(value)) return 'must be a lowercase DNS label';
+  return undefined;
+}
+
+export function checkPortNumber(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    return 'must be an integer from 1 to 65535';
+  }
+  return undefined;
+}
+
+/** An Ingress host: a DNS name, optionally with a leading `*.` wildcard label. */
+export function checkHost(value: string): string | undefined {
+  if (value.length > 253) return 'longer than 253 characters';
+  if (UNSAFE_CHARS_RE.test(value)) return describeBadChar(value);
+  const name = value.startsWith('*.') ? value.slice(2) : value;
+  if (!DNS_SUBDOMAIN_RE.test(name)) return 'must be a lowercase DNS name, optionally starting with "*."';
+  if (isIP(name)) return 'must be a DNS name, not an IP address';
+  return undefined;
+}
+
+/** Characters a literal (non-regex) path may hold: RFC 3986 path characters without quotes, `;` and `$`. */
+const LITERAL_PATH_RE = /^\/[A-Za-z0-9\-._~%!&()*+,=:@/]*$/;
+
+export function checkLiteralPath(value: string): string | undefined {
+  if (!value.startsWith('/')) return 'must start with "/"';
+  if (value.length > 2048) return 'longer than 2048 characters';
+  if (!LITERAL_PATH_RE.test(value)) return describeBadChar(value);
+  if (/(^|\/)\.\.?(\/|$)/.test(value)) return 'must not contain "." or ".." segments';
+  return undefined;
+}
+
+/** A regex path adds regex syntax; still no whitespace, quotes, `;`, `#` or anything outside printable ASCII. */
+const REGEX_PATH_RE = /^\/[A-Za-z0-9\-._~%!&()*+,=:@/^$|?[\]{}\\]*$/;
+
+export function checkRegexPath(value: string): string | undefined {
+  if (!value.startsWith('/')) return 'must start with "/"';
+  if (value.length > 2048) return 'longer than 2048 characters';
+  if (!REGEX_PATH_RE.test(value)) return describeBadChar(value);
+  // `$` only as an end anchor: anything else would be an nginx variable.
+  if (/\$(?![)|]|$)/.test(value)) return '"$" is allowed only as an end-of-path anchor';
+  try {
+    new RegExp(value);
+  } catch (err) {
+    return `not a valid regular expression: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
+export function checkIPAddress(value: string): string | undefined {
+  return isIP(value) ? undefined : 'must be an IPv4 or IPv6 address';
+}
+
+/** An nginx upstream or file name built from validated parts. */
+export function checkIdentifier(value: string): string | undefined {
+  return /^[a-z0-9][a-z0-9_.-]*$/.test(value) ? undefined : 'must match [a-z0-9][a-z0-9_.-]*';
+}
+
+/** Parses a Kubernetes-style boolean annotation value. */
+export function parseBool(value: string): boolean | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return undefined;
+}
+
+/** Seconds as ingress-nginx writes them: `60` or `60s`. */
+export function parseSeconds(value: string): number | undefined {
+  const m = /^(\d{1,6})s?$/.exec(value.trim());
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,49 @@
+/**
+ * Template helpers: the second layer of defence. Validators already allowlisted every value; these
+ * quote and escape it anyway, and refuse control characters outright, so that a validator bug alone
+ * cannot inject a directive.
+ */
+
+export class RenderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RenderError';
+  }
+}
+
+const CONTROL_RE = /[\x00-\x1f\x7f]/;
+
+/** An nginx double-quoted string: backslash and quote escaped, no control characters. */
+export function quote(value: unknown): string {
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new RenderError(`cannot quote a ${value === null ? 'null' : typeof value} value`);
+  }
+  const s = String(value);
+  if (CONTROL_RE.test(s)) throw new RenderError(`refusing to render a value with a control character: ${JSON.stringify(s)}`);
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** A bare integer (ports, sizes, counts). */
+export function integer(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new RenderError(`not an integer: ${JSON.stringify(value)}`);
+  return String(value);
+}
+
+/** A bare nginx token for values that cannot be quoted (location modifiers, upstream names). */
+export function token(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:~*^=\-[\]/]*$/.test(value)) {
+    throw new RenderError(`not a safe nginx token: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export const HELPERS = {
+  q: quote,
+  int: integer,
+  tok: token,
+  eq: (a: unknown, b: unknown) => a === b,
+  ne: (a: unknown, b: unknown) => a !== b,
+  or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
+  and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
+  not: (a: unknown) => !a,
+};

@@ -1,0 +1,73 @@
+import Handlebars from 'handlebars';
+import type { NginxModel } from '../model/types.js';
+import { HELPERS, RenderError } from './helpers.js';
+import type { TemplateSources } from './templates.js';
+
+export type ConfigRenderer = (model: NginxModel) => string;
+
+/** Paths and values the templates need that follow from the model alone, so templates hold no logic. */
+export interface RenderView {
+  model: NginxModel;
+  paths: {
+    pid: string;
+    errorLog: string;
+    accessLog: string;
+    clientBodyTemp: string;
+    proxyTemp: string;
+    fastcgiTemp: string;
+    uwsgiTemp: string;
+    scgiTemp: string;
+  };
+  /** `https://$host[:port]$request_uri`, the target of the http → https redirect. */
+  httpsRedirect: string;
+  hstsValue: string;
+}
+
+export function viewOf(model: NginxModel): RenderView {
+  const state = model.options.stateDir.replace(/\/+$/, '');
+  const port = model.options.httpsPort === 443 ? '' : `:${model.options.httpsPort}`;
+  const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
+  return {
+    model,
+    paths: {
+      pid: `${state}/nginx.pid`,
+      errorLog: `${state}/logs/error.log`,
+      accessLog: `${state}/logs/access.log`,
+      clientBodyTemp: `${state}/tmp/client_body`,
+      proxyTemp: `${state}/tmp/proxy`,
+      fastcgiTemp: `${state}/tmp/fastcgi`,
+      uwsgiTemp: `${state}/tmp/uwsgi`,
+      scgiTemp: `${state}/tmp/scgi`,
+    },
+    httpsRedirect: `https://$host${port}$request_uri`,
+    hstsValue,
+  };
+}
+
+/**
+ * Compiles the templates once; the returned function is pure (model in, nginx.conf text out).
+ * `noEscape` because HTML escaping is wrong for nginx (the helpers quote instead); `strict` so that a
+ * template naming a field the model lacks fails loudly instead of rendering an empty directive.
+ */
+export function compileRenderer(sources: TemplateSources): ConfigRenderer {
+  const hb = Handlebars.create();
+  for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn as Handlebars.HelperDelegate);
+  const main = sources.get('nginx.conf');
+  if (!main) throw new RenderError('templates: nginx.conf.hbs is missing');
+  for (const [name, source] of sources) {
+    if (name !== 'nginx.conf') hb.registerPartial(name, hb.compile(source, { noEscape: true, strict: true }));
+  }
+  // Each annotation family drops its partial into annotations/{http,server,location}/; they are included
+  // in name order at the matching extension point, so adding a family never edits a shared template.
+  for (const level of ['http', 'server', 'location']) {
+    const names = [...sources.keys()].filter((n) => n.startsWith(`annotations/${level}/`)).sort();
+    const combined = names.map((n) => `{{> ${JSON.stringify(n)}}}`).join('\n');
+    hb.registerPartial(`${level}-extra`, hb.compile(combined, { noEscape: true, strict: true }));
+  }
+  const template = hb.compile(main, { noEscape: true, strict: true });
+  return (model) => {
+    const text = template(viewOf(model));
+    // Blank lines left by skipped conditionals make the config harder to read.
+    return text.replace(/\n[ \t]*(?=\n)/g, '\n').replace(/\n{3,}/g, '\n\n');
+  };
+}
