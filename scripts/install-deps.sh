@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Portico's tests and demo need on a fresh Debian machine: nginx and openssl from Debian's
+# packages, then the npm packages (npm ci) and the build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Debian starts the packaged nginx on port 80; Portico runs its own, so the system one is stopped.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+  systemctl stop nginx || true
+fi
+export PATH="$PATH:/usr/sbin"
+
+npm ci --no-audit --no-fund
+npm run build
