@@ -201,7 +201,8 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   const servers: Server[] = [];
   const hosts = new Set([...ingressesByHost.keys(), '']);
   for (const host of [...hosts].sort(compareHosts)) {
-    const { locations, rejections: pathRejections } = buildLocations(entriesByHost.get(host) ?? [], host, regexHosts(host));
+    const guardBackend: Backend = fallback.kind === 'status' ? { kind: 'unavailable', status: fallback.status, reason: 'no rule matches' } : (fallback as Backend);
+    const { locations, rejections: pathRejections } = buildLocations(entriesByHost.get(host) ?? [], host, regexHosts(host), guardBackend);
     rejections.push(...pathRejections);
     const owner = accepted.find((a) => a.ingress.spec?.rules?.some((r) => (r.host ?? '') === host));
     let tls: ServerTLS | undefined;

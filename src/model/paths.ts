@@ -59,7 +59,12 @@ function location(entry: PathEntry, modifier: Location['modifier'], path: string
  * case-insensitive regexes anchored at the start, as ingress-nginx does. nginx tries regexes in the order
  * they are written, so they are written longest path first (ties: oldest Ingress first); Exact paths stay `=`.
  */
-export function buildLocations(entries: PathEntry[], host: string, regexMode: boolean): { locations: Location[]; rejections: Rejection[] } {
+export function buildLocations(
+  entries: PathEntry[],
+  host: string,
+  regexMode: boolean,
+  fallback: Backend = { kind: 'unavailable', status: 404, reason: 'no rule matches' },
+): { locations: Location[]; rejections: Rejection[] } {
   const rejections: Rejection[] = [];
   const winners = new Map<string, PathEntry>();
   for (const entry of [...entries].sort((a, b) => a.rank - b.rank)) {
@@ -105,8 +110,33 @@ export function buildLocations(entries: PathEntry[], host: string, regexMode: bo
     locations.push(location(entry, '^~', `${prefix}/`));
   }
   regexLocations.sort((a, b) => b.loc.ingressPath.length - a.loc.ingressPath.length || a.rank - b.rank);
+  locations.push(...slashGuards(locations, regexLocations.map((r) => r.loc), fallback));
   locations.sort((a, b) => (a.modifier === '=' ? 0 : 1) - (b.modifier === '=' ? 0 : 1) || a.path.localeCompare(b.path));
   return { locations: [...locations, ...regexLocations.map((r) => r.loc)], rejections };
+}
+
+/**
+ * nginx answers `/foo` with a 301 to `/foo/` when a location `/foo/` (even an exact one) proxies, unless
+ * a location for `/foo` exists. An Exact `/foo/` rule must not redirect `/foo`: it gets an exact `/foo`
+ * location serving whatever the Ingress rules say `/foo` matches (a Prefix rule, a regex, or the fallback).
+ */
+function slashGuards(literal: Location[], regex: Location[], fallback: Backend): Location[] {
+  const exactPaths = new Set(literal.filter((l) => l.modifier === '=').map((l) => l.path));
+  const guards: Location[] = [];
+  for (const loc of literal) {
+    if (loc.modifier !== '=' || loc.path === '/' || !loc.path.endsWith('/')) continue;
+    const bare = loc.path.replace(/\/+$/, '') || '/';
+    if (exactPaths.has(bare)) continue;
+    exactPaths.add(bare);
+    const prefix = literal
+      .filter((l) => l.modifier === '^~' && (l.path === '/' || bare.startsWith(l.path) || `${bare}/` === l.path))
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    const re = regex.find((l) => new RegExp(l.path, 'i').test(bare));
+    const source = prefix && prefix.path !== '/' ? prefix : (re ?? prefix);
+    if (source) guards.push({ ...source, modifier: '=', path: bare });
+    else guards.push({ ...loc, modifier: '=', path: bare, ingressPath: loc.ingressPath, backend: fallback, rewrite: undefined });
+  }
+  return guards;
 }
 
 /** Whether the server still needs a catch-all `location /` for requests no rule matches. */
