@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KubeObject } from '../src/store/types.js';
+import { makeCertificate, tlsSecret } from './support/certs.js';
+import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
+
+function tlsIngress(name: string, host: string, secretName: string | undefined, service: string): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'web' },
+    spec: {
+      ingressClassName: 'portico',
+      tls: [{ hosts: [host], secretName }],
+      rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }],
+    },
+  } as KubeObject;
+}
+
+describe('TLS', () => {
+  let backends: Backends;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    backends = await startBackends('secure', 'broken');
+    const good = await makeCertificate('secure.test');
+    const other = await makeCertificate('other.test');
+    const mismatched = tlsSecret('web', 'mismatched', { cert: good.cert, key: other.key });
+    s = await startScenario([
+      INGRESS_CLASS,
+      ...serviceFor('web', 'secure', [backends.by.secure!]),
+      ...serviceFor('web', 'broken', [backends.by.broken!]),
+      tlsSecret('web', 'secure-tls', good),
+      mismatched,
+      tlsIngress('secure', 'secure.test', 'secure-tls', 'secure'),
+      tlsIngress('missing', 'missing.test', 'does-not-exist', 'broken'),
+      tlsIngress('mismatch', 'mismatch.test', 'mismatched', 'broken'),
+    ]);
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+    await backends?.stopAll();
+  });
+
+  test('serves the certificate from the Ingress Secret by SNI', async () => {
+    const r = await s.getTls('secure.test', '/hello');
+    expect(r.status).toBe(200);
+    expect(r.echo?.service).toBe('secure');
+    expect(r.echo?.headers['x-forwarded-proto']).toBe('https');
+    expect(r.peerCertificate?.subject?.CN).toBe('secure.test');
+  });
+
+  test('an unknown SNI name gets the default certificate and 404', async () => {
+    const r = await s.getTls('nobody.test', '/');
+    expect(r.status).toBe(404);
+    expect(r.peerCertificate?.subject?.O).toBe('Portico');
+  });
+
+  test('a missing or invalid Secret falls back to the default certificate, with a warning, and still serves', async () => {
+    for (const host of ['missing.test', 'mismatch.test']) {
+      const r = await s.getTls(host, '/');
+      expect([host, r.status, r.echo?.service, r.peerCertificate?.subject?.O]).toEqual([host, 200, 'broken', 'Portico']);
+    }
+    const messages = s.model.warnings.map((w) => w.message).join('\n');
+    expect(messages).toMatch(/missing\.test: Secret web\/does-not-exist not found/);
+    expect(messages).toMatch(/mismatch\.test: .*does not match/);
+  });
+
+  test('plain http on a TLS host is redirected with 308 to the https port, keeping path and query', async () => {
+    const r = await s.get('secure.test', '/a/b?x=1');
+    expect(r.status).toBe(308);
+    expect(r.headers.location).toBe(`https://secure.test:${s.httpsPort}/a/b?x=1`);
+  });
+
+  test('HSTS on https only, and TLS 1.2/1.3 only', async () => {
+    expect((await s.getTls('secure.test', '/')).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect((await s.get('secure.test', '/')).headers['strict-transport-security']).toBeUndefined();
+    expect(s.conf).toMatch(/^\s*ssl_protocols TLSv1\.2 TLSv1\.3;$/m);
+  });
+
+  test('certificate files are written with mode 0600 under the state dir', async () => {
+    const info = await stat(join(s.stateDir, 'certs', 'web_secure-tls.pem'));
+    expect(info.mode & 0o777).toBe(0o600);
+    const selfSigned = await stat(join(s.stateDir, 'certs', 'default-selfsigned.pem'));
+    expect(selfSigned.mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('--default-ssl-certificate', () => {
+  let s: Scenario;
+  afterAll(async () => s?.stop());
+
+  test('serves the named Secret for hosts without a certificate of their own', async () => {
+    const cert = await makeCertificate('default.portico.test');
+    s = await startScenario([INGRESS_CLASS, tlsSecret('ops', 'wildcard', cert)], { defaultSslCertificate: 'ops/wildcard' });
+    const r = await s.getTls('whatever.test', '/');
+    expect(r.status).toBe(404);
+    expect(r.peerCertificate?.subject?.CN).toBe('default.portico.test');
+  });
+});
