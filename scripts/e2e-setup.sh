@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Prepares the cluster e2e suite (npm run e2e) on a Debian 12 machine, as root:
+#   - etcd and iproute2 from Debian's packages when missing;
+#   - kube-apiserver and kubectl built from the Go module proxy (module e2e/tools) into a cache
+#     directory, so only the first run pays for the build (about 20-30 minutes on 2 cores, cold);
+#   - writes $CACHE/env (KUBE_APISERVER=, KUBECTL=, ETCD=), read by e2e/harness/binaries.ts.
+# Safe to run again: each step is skipped when its result is already there.
+#
+# Environment: PORTICO_E2E_CACHE (default ~/.cache/portico-e2e), GO (path of the go command).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/sbin:/sbin:/usr/local/go/bin"
+
+K8S_VERSION=v1.33.13 # keep in step with e2e/tools/go.mod
+CACHE_ROOT="${PORTICO_E2E_CACHE:-${HOME:-/root}/.cache/portico-e2e}"
+CACHE="$CACHE_ROOT/k8s-$K8S_VERSION"
+
+log() { printf 'e2e-setup: %s\n' "$*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------------------
+need=()
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  log "installing ${need[*]}"
+  if ! $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; then
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+fi
+# Debian's package starts an etcd service on 2379; the harness runs its own on free ports.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
+  systemctl stop etcd || true
+fi
+ETCD="$(command -v etcd)"
+
+# --- kube-apiserver and kubectl ----------------------------------------------------------------
+mkdir -p "$CACHE"
+if [ -x "$CACHE/kube-apiserver" ] && [ -x "$CACHE/kubectl" ]; then
+  log "kube-apiserver and kubectl $K8S_VERSION already in $CACHE"
+else
+  GO="${GO:-$(command -v go || true)}"
+  if [ -z "$GO" ]; then
+    log "no go command found (looked in PATH and /usr/local/go/bin); Go >= 1.24 is needed to build kube-apiserver"
+    exit 1
+  fi
+  export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+  # The version the binaries report (kubectl version, /version): k8s.io/kubernetes sets these with
+  # -X at release time; without them they say v0.0.0-master.
+  pkg=k8s.io/component-base/version
+  minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
+  ldflags="-s -w -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  ldflags="$ldflags -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  for cmd in kube-apiserver kubectl; do
+    if [ -x "$CACHE/$cmd" ]; then continue; fi
+    log "building $cmd $K8S_VERSION with $("$GO" version) (cold: tens of minutes on 2 cores)"
+    start=$(date +%s)
+    (cd e2e/tools && "$GO" build -trimpath -ldflags "$ldflags" -o "$CACHE/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
+    mv "$CACHE/$cmd.tmp" "$CACHE/$cmd"
+    log "built $cmd in $(( $(date +%s) - start ))s"
+  done
+fi
+
+cat >"$CACHE/env.tmp" <<EOF
+KUBE_APISERVER=$CACHE/kube-apiserver
+KUBECTL=$CACHE/kubectl
+ETCD=$ETCD
+EOF
+mv "$CACHE/env.tmp" "$CACHE/env"
+log "wrote $CACHE/env:"
+cat "$CACHE/env"
