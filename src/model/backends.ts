@@ -92,16 +92,19 @@ export function backendFor(
   resolved: ResolvedService,
   upstreams: Map<string, Upstream>,
   defaults: { keepalive: number; keepaliveTimeoutSeconds: number },
+  /** How the upstream picks an endpoint; a non-default policy gets its own upstream (name + suffix). */
+  policy: { loadBalance: Upstream['loadBalance']; hashBy: string | undefined; suffix: string } = { loadBalance: 'round_robin', hashBy: undefined, suffix: '' },
 ): Backend {
   if (resolved.unavailable) return { kind: 'unavailable', status: 503, reason: resolved.unavailable };
-  const name = resolved.key;
+  const name = `${resolved.key}${policy.suffix}`;
   if (!upstreams.has(name)) {
     upstreams.set(name, {
       name,
       service: resolved.service,
       servicePort: resolved.servicePort,
       endpoints: resolved.endpoints,
-      loadBalance: 'round_robin',
+      loadBalance: policy.loadBalance,
+      hashBy: policy.hashBy,
       keepalive: defaults.keepalive,
       keepaliveTimeoutSeconds: defaults.keepaliveTimeoutSeconds,
     });

@@ -1,6 +1,7 @@
 import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
 import { parseAnnotations, type IngressAnnotations } from './annotations/index.js';
+import { finishTraffic, upstreamPolicy, upstreamSuffix } from './annotations/traffic.js';
 import { backendFor, checkBackendFields, resolveService } from './backends.js';
 import { parseGlobalConfig, type GlobalConfig } from './config.js';
 import { compareHosts, serverNamesFor } from './hosts.js';
@@ -156,13 +157,15 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     keepalive: config.upstreamKeepaliveConnections,
     keepaliveTimeoutSeconds: config.upstreamKeepaliveTimeoutSeconds,
   };
-  const backendOf = (namespace: string, b: NonNullable<Ingress['spec']>['defaultBackend']): Backend =>
-    backendFor(resolveService(namespace, b!, snapshot), upstreams, upstreamDefaults);
+  const backendOf = (namespace: string, b: NonNullable<Ingress['spec']>['defaultBackend'], annotations?: IngressAnnotations): Backend => {
+    const policy = upstreamPolicy(annotations, config);
+    return backendFor(resolveService(namespace, b!, snapshot), upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config) });
+  };
 
   // The oldest Ingress with spec.defaultBackend answers every request that no rule matches.
   let fallback: Server['fallback'] = { kind: 'status', status: 404 };
   const withDefault = accepted.find((a) => a.ingress.spec?.defaultBackend);
-  if (withDefault) fallback = backendOf(withDefault.ref.namespace, withDefault.ingress.spec!.defaultBackend);
+  if (withDefault) fallback = backendOf(withDefault.ref.namespace, withDefault.ingress.spec!.defaultBackend, withDefault.annotations);
   for (const other of accepted.filter((a) => a !== withDefault && a.ingress.spec?.defaultBackend)) {
     rejections.push({
       ingress: other.ref,
@@ -190,7 +193,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
           field: `spec.rules[${i}].http.paths[${j}]`,
           path: p.path ?? '/',
           pathType: p.pathType as PathType,
-          backend: backendOf(a.ref.namespace, p.backend),
+          backend: backendOf(a.ref.namespace, p.backend, a.annotations),
           annotations: a.annotations,
         });
         entriesByHost.set(host, entries);
@@ -204,7 +207,8 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     const guardBackend: Backend = fallback.kind === 'status' ? { kind: 'unavailable', status: fallback.status, reason: 'no rule matches' } : (fallback as Backend);
     const { locations, rejections: pathRejections } = buildLocations(entriesByHost.get(host) ?? [], host, regexHosts(host), guardBackend);
     rejections.push(...pathRejections);
-    const owner = accepted.find((a) => a.ingress.spec?.rules?.some((r) => (r.host ?? '') === host));
+    // A canary Ingress's other annotations are not used (ingress-nginx): it never owns the server.
+    const owner = accepted.find((a) => !a.annotations.canary.enabled && a.ingress.spec?.rules?.some((r) => (r.host ?? '') === host));
     let tls: ServerTLS | undefined;
     if (host === '') {
       tls = defaultCertificate;
@@ -245,6 +249,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   }
 
   const rejectedWhole = new Set(rejections.filter((r) => r.whole).map((r) => refString(r.ingress)));
+  const traffic = finishTraffic(servers, [...upstreams.values()], warnings);
   return {
     options,
     config,
@@ -256,6 +261,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     owned: owned.map((i) => ({ namespace: i.metadata?.namespace ?? '', name: i.metadata?.name ?? '' })),
     rejections,
     warnings,
+    traffic,
   };
 }
 

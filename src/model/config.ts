@@ -1,5 +1,8 @@
 import type { ConfigMap } from '../store/types.js';
 import { ANNOTATION_FAMILIES } from './annotations/index.js';
+import { DEFAULT_FORWARDING, FORWARDING_SETTERS, type ForwardingConfig } from './annotations/forwarding.js';
+import { LOAD_BALANCE_SETTERS } from './annotations/load-balance.js';
+import type { LoadBalanceMethod } from './types.js';
 import { parseBool, parseSeconds } from './validate.js';
 
 /**
@@ -20,6 +23,10 @@ export interface GlobalConfig {
   sslProtocols: string[];
   upstreamKeepaliveConnections: number;
   upstreamKeepaliveTimeoutSeconds: number;
+  /** load-balance: the method of upstreams whose Ingress does not choose one. */
+  loadBalance: Exclude<LoadBalanceMethod, 'hash'>;
+  /** Client address (real_ip, PROXY protocol), X-Forwarded-For and the access log format (annotations/forwarding.ts). */
+  forwarding: ForwardingConfig;
   /** Other families add their global keys here (see annotations/*.ts). */
   extra: Record<string, unknown>;
 }
@@ -37,6 +44,8 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   sslProtocols: ['TLSv1.2', 'TLSv1.3'],
   upstreamKeepaliveConnections: 320,
   upstreamKeepaliveTimeoutSeconds: 60,
+  loadBalance: 'round_robin',
+  forwarding: DEFAULT_FORWARDING,
   extra: {},
 };
 
@@ -106,6 +115,8 @@ const SETTERS: Record<string, Setter> = {
     cfg.upstreamKeepaliveTimeoutSeconds = s;
     return undefined;
   },
+  ...FORWARDING_SETTERS,
+  ...LOAD_BALANCE_SETTERS,
 };
 
 export function parseGlobalConfig(configMap: ConfigMap | undefined): { config: GlobalConfig; issues: ConfigIssue[] } {

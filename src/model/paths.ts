@@ -16,6 +16,8 @@ export interface PathEntry {
   pathType: PathType;
   backend: Backend;
   annotations: IngressAnnotations;
+  /** The canary Ingress's entry for the same path (annotations/canary.ts), set on the main entry. */
+  canary?: PathEntry;
 }
 
 /** A Prefix path ignores a trailing slash: `/foo/` and `/foo` are the same rule. */
@@ -45,6 +47,8 @@ function location(entry: PathEntry, modifier: Location['modifier'], path: string
     rewrite: undefined,
     redirectToHttps: false,
     hsts: false,
+    canary: entry.canary ? { ingress: entry.canary.ingress, backend: entry.canary.backend, policy: entry.canary.annotations.canary } : undefined,
+    affinity: undefined,
   };
 }
 
@@ -67,7 +71,13 @@ export function buildLocations(
 ): { locations: Location[]; rejections: Rejection[] } {
   const rejections: Rejection[] = [];
   const winners = new Map<string, PathEntry>();
+  const canaries: PathEntry[] = [];
   for (const entry of [...entries].sort((a, b) => a.rank - b.rank)) {
+    // A canary Ingress does not compete for its path: it adds the alternative backend of the main one.
+    if (entry.annotations.canary?.enabled) {
+      canaries.push(entry);
+      continue;
+    }
     const key = conflictKey(entry, regexMode);
     const owner = winners.get(key);
     if (owner) {
@@ -83,6 +93,23 @@ export function buildLocations(
       continue;
     }
     winners.set(key, entry);
+  }
+  for (const entry of canaries) {
+    const key = conflictKey(entry, regexMode);
+    const main = winners.get(key);
+    const where = `path ${describe(entry)} on host ${JSON.stringify(host || '*')}`;
+    if (!main) {
+      rejections.push({ ingress: entry.ingress, field: entry.field, reason: `canary: no main (non-canary) Ingress serves ${where}`, whole: false });
+    } else if (main.canary) {
+      rejections.push({
+        ingress: entry.ingress,
+        field: entry.field,
+        reason: `canary: ${where} already has the canary Ingress ${refString(main.canary.ingress)}, which is older (one canary per path)`,
+        whole: false,
+      });
+    } else {
+      winners.set(key, { ...main, canary: entry });
+    }
   }
 
   const exact = new Set([...winners.values()].filter((e) => e.pathType === 'Exact').map((e) => e.path));

@@ -1,5 +1,6 @@
 import type { IngressAnnotations } from './annotations/index.js';
 import type { GlobalConfig } from './config.js';
+import type { LocationAffinity, LocationCanary, TrafficMaps } from './annotations/traffic.js';
 
 /** How the operator configured this controller; the same for `render` and `run`. */
 export interface ModelOptions {
@@ -91,7 +92,13 @@ export interface Upstream {
 
 /** Where a location sends its requests. */
 export type Backend =
-  | { kind: 'upstream'; upstream: string; protocol: BackendProtocol }
+  | {
+      kind: 'upstream';
+      upstream: string;
+      protocol: BackendProtocol;
+      /** Set by canary: an nginx variable (no `$`) whose value names the upstream per request; proxy_pass uses it. */
+      upstreamVariable?: string;
+    }
   /** No Service, no such port or no endpoints: nginx answers with this status itself. */
   | { kind: 'unavailable'; status: number; reason: string };
 
@@ -115,6 +122,10 @@ export interface Location {
   redirectToHttps: boolean;
   /** Strict-Transport-Security is sent on https. */
   hsts: boolean;
+  /** The canary Ingress that shares this path (annotations/canary.ts); routed through `model.traffic`. */
+  canary?: LocationCanary;
+  /** Cookie affinity: the map variable holding the Set-Cookie value (annotations/affinity.ts). */
+  affinity?: LocationAffinity;
 }
 
 export interface ServerTLS {
@@ -155,4 +166,6 @@ export interface NginxModel {
   owned: IngressRef[];
   rejections: Rejection[];
   warnings: ModelWarning[];
+  /** http-level maps for canary routing and cookie affinity (annotations/traffic.ts). */
+  traffic: TrafficMaps;
 }

@@ -1,10 +1,16 @@
 import { type IngressRef, type ModelWarning, refString } from '../types.js';
 import { rewriteFamily, type RewriteAnnotation } from './rewrite.js';
+import { affinityFamily, type AffinityAnnotation } from './affinity.js';
+import { canaryFamily, type CanaryAnnotation } from './canary.js';
+import { loadBalanceFamily, type LoadBalanceAnnotation } from './load-balance.js';
 import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './types.js';
 
 /** Every annotation family's parsed result, one field per family (one file under annotations/ each). */
 export interface IngressAnnotations {
   rewrite: RewriteAnnotation;
+  canary: CanaryAnnotation;
+  loadBalance: LoadBalanceAnnotation;
+  affinity: AffinityAnnotation;
 }
 
 type Families = { [K in keyof IngressAnnotations]: AnnotationFamily<IngressAnnotations[K]> };
@@ -12,6 +18,9 @@ type Families = { [K in keyof IngressAnnotations]: AnnotationFamily<IngressAnnot
 /** The families, in the order their parsers run. */
 export const FAMILIES: Families = {
   rewrite: rewriteFamily,
+  canary: canaryFamily,
+  loadBalance: loadBalanceFamily,
+  affinity: affinityFamily,
 };
 
 export const ANNOTATION_FAMILIES: ReadonlyArray<AnnotationFamily<unknown>> = Object.values(FAMILIES);

@@ -1,0 +1,120 @@
+import { checkHost, checkLiteralPath, parseBool } from '../validate.js';
+import { checkCookieName } from './canary.js';
+import { AnnotationError, type AnnotationFamily } from './types.js';
+
+/**
+ * affinity: cookie. NGINX Plus has `sticky cookie`; open-source nginx does not. Portico hashes the
+ * affinity cookie (`hash $cookie_NAME consistent`) and, when a request comes without it, issues a new
+ * random value ($request_id) that the same request is already hashed by, so the first response and every
+ * later request with the cookie land on the same endpoint while the endpoint set stays the same.
+ */
+export interface AffinityAnnotation {
+  /** The cookie name when affinity is on; undefined otherwise. */
+  cookie: string | undefined;
+  /** session-cookie-path; undefined: the Ingress path (literal paths) or "/" (regex paths). */
+  path: string | undefined;
+  /** Max-Age in seconds (session-cookie-max-age, else session-cookie-expires); undefined: a session cookie. */
+  maxAge: number | undefined;
+  domain: string | undefined;
+  secure: boolean;
+  sameSite: 'None' | 'Lax' | 'Strict' | undefined;
+}
+
+export const DEFAULT_AFFINITY_COOKIE = 'INGRESSCOOKIE';
+
+const AFFINITY_KEYS = [
+  'affinity',
+  'affinity-mode',
+  'session-cookie-name',
+  'session-cookie-path',
+  'session-cookie-max-age',
+  'session-cookie-expires',
+  'session-cookie-domain',
+  'session-cookie-secure',
+  'session-cookie-samesite',
+];
+
+function seconds(key: string, value: string): number {
+  if (!/^\d{1,10}$/.test(value.trim())) throw new AnnotationError(key, 'must be a whole number of seconds');
+  const n = Number(value.trim());
+  if (n > 2 ** 31 - 1) throw new AnnotationError(key, 'is too large');
+  return n;
+}
+
+export const affinityFamily: AnnotationFamily<AffinityAnnotation> = {
+  keys: AFFINITY_KEYS,
+  parse(input) {
+    const off: AffinityAnnotation = { cookie: undefined, path: undefined, maxAge: undefined, domain: undefined, secure: false, sameSite: undefined };
+    const mode = input.get('affinity');
+    if (mode === undefined) {
+      const stray = AFFINITY_KEYS.filter((k) => k !== 'affinity' && input.get(k) !== undefined);
+      if (stray.length > 0) input.warn(`annotations ${stray.join(', ')} only apply together with affinity: cookie; ignored`);
+      return off;
+    }
+    if (mode.trim() !== 'cookie') throw new AnnotationError('affinity', 'must be "cookie" (the only affinity type)');
+
+    const affinityMode = input.get('affinity-mode');
+    if (affinityMode !== undefined) {
+      if (!['balanced', 'persistent'].includes(affinityMode.trim())) throw new AnnotationError('affinity-mode', 'must be "balanced" or "persistent"');
+      if (affinityMode.trim() === 'persistent') {
+        input.warn('affinity-mode: persistent is not available: consistent hashing moves about 1/N of the sessions when endpoints are added or removed (balanced behaviour)');
+      }
+    }
+    const cookie = input.get('session-cookie-name') ?? DEFAULT_AFFINITY_COOKIE;
+    const nameReason = checkCookieName(cookie);
+    if (nameReason) throw new AnnotationError('session-cookie-name', nameReason);
+
+    const path = input.get('session-cookie-path');
+    if (path !== undefined) {
+      const r = checkLiteralPath(path);
+      if (r) throw new AnnotationError('session-cookie-path', r);
+    }
+    const maxAgeRaw = input.get('session-cookie-max-age');
+    const expiresRaw = input.get('session-cookie-expires');
+    const maxAge = maxAgeRaw !== undefined ? seconds('session-cookie-max-age', maxAgeRaw) : undefined;
+    const expires = expiresRaw !== undefined ? seconds('session-cookie-expires', expiresRaw) : undefined;
+    if (expires !== undefined && maxAge === undefined) {
+      input.warn('session-cookie-expires is sent as Max-Age (open-source nginx cannot compute an Expires date per response; browsers prefer Max-Age anyway)');
+    }
+
+    const domain = input.get('session-cookie-domain');
+    if (domain !== undefined) {
+      const d = domain.startsWith('.') ? domain.slice(1) : domain;
+      const r = d.startsWith('*.') ? 'must not be a wildcard' : checkHost(d);
+      if (r) throw new AnnotationError('session-cookie-domain', r);
+    }
+    const secureRaw = input.get('session-cookie-secure');
+    let secure = false;
+    if (secureRaw !== undefined) {
+      const b = parseBool(secureRaw);
+      if (b === undefined) throw new AnnotationError('session-cookie-secure', 'must be "true" or "false"');
+      secure = b;
+    }
+    const sameSiteRaw = input.get('session-cookie-samesite');
+    let sameSite: AffinityAnnotation['sameSite'];
+    if (sameSiteRaw !== undefined) {
+      const v = ({ none: 'None', lax: 'Lax', strict: 'Strict' } as const)[sameSiteRaw.trim().toLowerCase() as 'none'];
+      if (!v) throw new AnnotationError('session-cookie-samesite', 'must be None, Lax or Strict');
+      sameSite = v;
+      // Browsers drop SameSite=None cookies that are not Secure.
+      if (v === 'None') secure = true;
+    }
+    return { cookie, path, maxAge: maxAge ?? expires, domain, secure, sameSite };
+  },
+};
+
+/** The Set-Cookie value for a new session; `$request_id` is the only variable and is intended. */
+export function setCookieValue(a: AffinityAnnotation, path: string): string {
+  const parts = [`${a.cookie}=$request_id`, `Path=${path}`];
+  if (a.domain !== undefined) parts.push(`Domain=${a.domain}`);
+  if (a.maxAge !== undefined) parts.push(`Max-Age=${a.maxAge}`);
+  if (a.secure) parts.push('Secure');
+  if (a.sameSite !== undefined) parts.push(`SameSite=${a.sameSite}`);
+  parts.push('HttpOnly');
+  return parts.join('; ');
+}
+
+/** The http-level variable that a cookie's upstreams hash on: the cookie, or the value about to be issued. */
+export function affinityKeyVariable(cookie: string): string {
+  return `portico_affkey_${cookie.toLowerCase()}`;
+}
