@@ -2,7 +2,7 @@
 # Prepares the cluster e2e suite (npm run e2e) on a Debian 12 machine, as root:
 #   - etcd and iproute2 from Debian's packages when missing;
 #   - kube-apiserver and kubectl built from the Go module proxy (module e2e/tools) into a cache
-#     directory, so only the first run pays for the build (about 20-30 minutes on 2 cores, cold);
+#     directory, so only the first run pays for the build (about 4-5 minutes on 2 cores, cold);
 #   - writes $CACHE/env (KUBE_APISERVER=, KUBECTL=, ETCD=), read by e2e/harness/binaries.ts.
 # Safe to run again: each step is skipped when its result is already there.
 #
@@ -49,7 +49,7 @@ else
     log "no go command found (looked in PATH and /usr/local/go/bin); Go >= 1.24 is needed to build kube-apiserver"
     exit 1
   fi
-  export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+  export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
   # The version the binaries report (kubectl version, /version): k8s.io/kubernetes sets these with
   # -X at release time; without them they say v0.0.0-master.
   pkg=k8s.io/component-base/version
@@ -58,7 +58,7 @@ else
   ldflags="$ldflags -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   for cmd in kube-apiserver kubectl; do
     if [ -x "$CACHE/$cmd" ]; then continue; fi
-    log "building $cmd $K8S_VERSION with $("$GO" version) (cold: tens of minutes on 2 cores)"
+    log "building $cmd $K8S_VERSION with $("$GO" version) (cold: a few minutes on 2 cores)"
     start=$(date +%s)
     (cd e2e/tools && "$GO" build -trimpath -ldflags "$ldflags" -o "$CACHE/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
     mv "$CACHE/$cmd.tmp" "$CACHE/$cmd"
