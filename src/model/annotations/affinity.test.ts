@@ -1,0 +1,64 @@
+import { describe, expect, test } from '@jest/globals';
+import { affinityFamily, setCookieValue, type AffinityAnnotation } from './affinity.js';
+import { AnnotationError, type AnnotationInput } from './types.js';
+
+function parse(annotations: Record<string, string>): { result?: AffinityAnnotation; error?: AnnotationError; warnings: string[] } {
+  const warnings: string[] = [];
+  const input = { get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m) } as unknown as AnnotationInput;
+  try {
+    return { result: affinityFamily.parse(input), warnings };
+  } catch (err) {
+    if (err instanceof AnnotationError) return { error: err, warnings };
+    throw err;
+  }
+}
+
+describe('affinity: cookie', () => {
+  test('off by default; session-cookie-* without affinity warns', () => {
+    expect(parse({}).result?.cookie).toBeUndefined();
+    expect(parse({ 'session-cookie-name': 'x' }).warnings[0]).toMatch(/only apply together with affinity: cookie/);
+  });
+
+  test('defaults: INGRESSCOOKIE, a session cookie on the Ingress path', () => {
+    const r = parse({ affinity: 'cookie' }).result!;
+    expect(r).toEqual({ cookie: 'INGRESSCOOKIE', path: undefined, maxAge: undefined, domain: undefined, secure: false, sameSite: undefined });
+    expect(setCookieValue(r, '/app')).toBe('INGRESSCOOKIE=$request_id; Path=/app; HttpOnly');
+  });
+
+  test('all attributes', () => {
+    const r = parse({
+      affinity: 'cookie',
+      'session-cookie-name': 'route',
+      'session-cookie-path': '/shop',
+      'session-cookie-max-age': '3600',
+      'session-cookie-domain': '.example.com',
+      'session-cookie-samesite': 'none',
+    }).result!;
+    expect(setCookieValue(r, r.path!)).toBe('route=$request_id; Path=/shop; Domain=.example.com; Max-Age=3600; Secure; SameSite=None; HttpOnly');
+  });
+
+  test('session-cookie-expires becomes Max-Age, with a warning; persistent mode warns', () => {
+    const r = parse({ affinity: 'cookie', 'session-cookie-expires': '172800', 'affinity-mode': 'persistent' });
+    expect(r.result?.maxAge).toBe(172800);
+    expect(r.warnings.join('\n')).toMatch(/sent as Max-Age/);
+    expect(r.warnings.join('\n')).toMatch(/persistent is not available/);
+  });
+
+  test.each([
+    ['affinity', 'ip'],
+    ['affinity-mode', 'sticky'],
+    ['session-cookie-name', 'my-cookie'],
+    ['session-cookie-name', 'a=b'],
+    ['session-cookie-path', '/a;b'],
+    ['session-cookie-path', '/$uri'],
+    ['session-cookie-path', 'relative'],
+    ['session-cookie-max-age', '1h'],
+    ['session-cookie-expires', '-5'],
+    ['session-cookie-domain', 'exa mple.com'],
+    ['session-cookie-domain', '*.example.com'],
+    ['session-cookie-secure', 'yes'],
+    ['session-cookie-samesite', 'Sometimes'],
+  ])('%s %j is rejected', (key, value) => {
+    expect(parse({ affinity: 'cookie', [key]: value }).error?.annotation).toBe(key);
+  });
+});
