@@ -61,6 +61,8 @@ describe('canary Ingresses through a real nginx', () => {
       ing('main-paths', 'paths.test', 'main', {}, { path: '/app' }),
       canary('canary-orphan', 'paths.test', { 'canary-weight': '100' }, '/other'),
       canary('canary-second', 'hc.test', { 'canary-weight': '100' }),
+      ing('main-rewrite', 'rewrite.test', 'main', { 'rewrite-target': '/$2' }, { path: '/api(/|$)(.*)', pathType: 'ImplementationSpecific' }),
+      canary('canary-rewrite', 'rewrite.test', { 'canary-by-header': 'X-Canary' }, '/api(/|$)(.*)'),
     ]);
   });
 
@@ -71,7 +73,7 @@ describe('canary Ingresses through a real nginx', () => {
 
   test('a canary Ingress on the same host and path is not a conflicting path', () => {
     const names = s.model.rejections.map((r) => r.ingress.name);
-    for (const name of ['canary-hc', 'canary-value', 'canary-pattern', 'canary-w0', 'canary-w100', 'canary-w50']) expect(names).not.toContain(name);
+    for (const name of ['canary-hc', 'canary-value', 'canary-pattern', 'canary-w0', 'canary-w100', 'canary-w50', 'canary-rewrite']) expect(names).not.toContain(name);
   });
 
   test('canary-by-header: "always" goes to the canary, "never" and other values to the main backend', async () => {
@@ -116,6 +118,13 @@ describe('canary Ingresses through a real nginx', () => {
     // Binomial(300, 0.5): the standard deviation is about 8.7; 90..210 is more than 6 of them.
     expect(seen.canary).toBeGreaterThan(90);
     expect(seen.canary).toBeLessThan(210);
+  });
+
+  test("the main Ingress's rewrite-target applies to requests routed to the canary as well", async () => {
+    const toCanary = await s.get('rewrite.test', '/api/users?id=7', { headers: { 'X-Canary': 'always' } });
+    expect([toCanary.echo?.service, toCanary.echo?.path]).toEqual(['canary', '/users?id=7']);
+    const toMain = await s.get('rewrite.test', '/api/users?id=7');
+    expect([toMain.echo?.service, toMain.echo?.path]).toEqual(['main', '/users?id=7']);
   });
 
   test('a canary without a main Ingress for its path is rejected with a reason, and a second canary for one path too', async () => {
