@@ -245,6 +245,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       fallback: needsFallbackLocation(locations) ? fallback : { kind: 'none' },
       serverAnnotations: owner?.annotations,
       ingresses: ingressesByHost.get(host) ?? [],
+      ingressAnnotations: uniqueIngressAnnotations(locations),
     });
   }
 
@@ -262,7 +263,21 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     rejections,
     warnings,
     traffic,
+    ingressAnnotations: accepted.map((a) => ({ ingress: a.ref, annotations: a.annotations })),
   };
+}
+
+/** The Ingresses behind a server's locations, once each, in location order. */
+function uniqueIngressAnnotations(locations: Array<{ ingress: IngressRef; annotations: IngressAnnotations }>): Server['ingressAnnotations'] {
+  const seen = new Set<string>();
+  const out: Server['ingressAnnotations'] = [];
+  for (const loc of locations) {
+    const key = refString(loc.ingress);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ingress: loc.ingress, annotations: loc.annotations });
+  }
+  return out;
 }
 
 function resolveDefaultCertificate(snapshot: Snapshot, options: ModelOptions, files: StateFile[], warnings: ModelWarning[]): ServerTLS {

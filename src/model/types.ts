@@ -151,6 +151,13 @@ export interface Server {
   serverAnnotations?: IngressAnnotations;
   /** Ingresses that contributed to this server. */
   ingresses: IngressRef[];
+  /** Each Ingress with a location in this server, once, with its annotations (per-Ingress server blocks such as auth). */
+  ingressAnnotations: IngressAnnotationsOf[];
+}
+
+export interface IngressAnnotationsOf {
+  ingress: IngressRef;
+  annotations: IngressAnnotations;
 }
 
 export interface NginxModel {
@@ -168,4 +175,6 @@ export interface NginxModel {
   warnings: ModelWarning[];
   /** http-level maps for canary routing and cookie affinity (annotations/traffic.ts). */
   traffic: TrafficMaps;
+  /** Every accepted Ingress, once, with its annotations (per-Ingress http-level blocks such as rate-limit zones). */
+  ingressAnnotations: IngressAnnotationsOf[];
 }

@@ -37,7 +37,25 @@ export function token(value: unknown): string {
   return value;
 }
 
+/**
+ * Raw directives from a snippet annotation (the one place text from an Ingress is not quoted), indented by
+ * `indent` spaces. The family's checkSnippet already refused it unless safe; this layer independently
+ * refuses control characters, non-ASCII, unbalanced braces and the most dangerous directives.
+ */
+export function snippet(value: unknown, indent: unknown): string {
+  if (typeof value !== 'string') throw new RenderError(`not a snippet: ${JSON.stringify(value)}`);
+  if (/[^\x20-\x7e\n\t]/.test(value)) throw new RenderError('refusing to render a snippet with a control or non-ASCII character');
+  if ((value.match(/{/g) ?? []).length !== (value.match(/}/g) ?? []).length) throw new RenderError('refusing to render a snippet with unbalanced braces');
+  if (/\b(load_module|ssl_engine|include)\b|_by_lua/i.test(value)) throw new RenderError('refusing to render a snippet with a forbidden directive');
+  const pad = ' '.repeat(typeof indent === 'number' && indent >= 0 && indent <= 32 ? indent : 0);
+  return value
+    .split('\n')
+    .map((line) => (line.trim() === '' ? '' : pad + line.trim()))
+    .join('\n');
+}
+
 export const HELPERS = {
+  snippet,
   q: quote,
   int: integer,
   tok: token,

@@ -3,6 +3,12 @@ import { rewriteFamily, type RewriteAnnotation } from './rewrite.js';
 import { affinityFamily, type AffinityAnnotation } from './affinity.js';
 import { canaryFamily, type CanaryAnnotation } from './canary.js';
 import { loadBalanceFamily, type LoadBalanceAnnotation } from './load-balance.js';
+import { authBasicFamily, type AuthBasicAnnotation } from './auth-basic.js';
+import { authExternalFamily, type AuthExternalAnnotation } from './auth-external.js';
+import { corsFamily, type CorsAnnotation } from './cors.js';
+import { rateLimitFamily, type RateLimitAnnotation } from './rate-limit.js';
+import { snippetsFamily, type SnippetsAnnotation } from './snippets.js';
+import { sourceRangeFamily, type SourceRangeAnnotation } from './source-range.js';
 import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './types.js';
 
 /** Every annotation family's parsed result, one field per family (one file under annotations/ each). */
@@ -11,6 +17,12 @@ export interface IngressAnnotations {
   canary: CanaryAnnotation;
   loadBalance: LoadBalanceAnnotation;
   affinity: AffinityAnnotation;
+  sourceRange: SourceRangeAnnotation;
+  authBasic: AuthBasicAnnotation;
+  authExternal: AuthExternalAnnotation;
+  cors: CorsAnnotation;
+  rateLimit: RateLimitAnnotation;
+  snippets: SnippetsAnnotation;
 }
 
 type Families = { [K in keyof IngressAnnotations]: AnnotationFamily<IngressAnnotations[K]> };
@@ -21,6 +33,12 @@ export const FAMILIES: Families = {
   canary: canaryFamily,
   loadBalance: loadBalanceFamily,
   affinity: affinityFamily,
+  sourceRange: sourceRangeFamily,
+  authBasic: authBasicFamily,
+  authExternal: authExternalFamily,
+  cors: corsFamily,
+  rateLimit: rateLimitFamily,
+  snippets: snippetsFamily,
 };
 
 export const ANNOTATION_FAMILIES: ReadonlyArray<AnnotationFamily<unknown>> = Object.values(FAMILIES);

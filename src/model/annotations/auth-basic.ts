@@ -1,0 +1,116 @@
+import { checkNamespace, checkObjectName, describeBadChar } from '../validate.js';
+import { AnnotationError, type AnnotationFamily } from './types.js';
+
+/**
+ * auth-type: basic with auth-secret (`name` or `namespace/name`), auth-secret-type (auth-file: key `auth`
+ * holding htpasswd lines; auth-map: one key per user, the value its hash) and auth-realm. The credentials
+ * become a state file read by nginx workers. A Secret that is missing or holds no valid line closes the
+ * Ingress's paths with 503: never an open door.
+ */
+export interface AuthBasicAnnotation {
+  enabled: boolean;
+  realm: string | undefined;
+  /** Absolute path of the htpasswd file, when the Secret was usable. */
+  userFile: string | undefined;
+  /** Why the paths answer 503 instead (missing or invalid Secret). */
+  unavailable: string | undefined;
+}
+
+export const DEFAULT_REALM = 'Authentication Required';
+
+const OFF: AuthBasicAnnotation = { enabled: false, realm: undefined, userFile: undefined, unavailable: undefined };
+
+/** Printable ASCII without quotes, backslash, `$`, `;`, braces or `#`. */
+const REALM_RE = /^[A-Za-z0-9 _.,:/@()!?+=*&%'-]*$/;
+/** An htpasswd user: printable ASCII, no ':' and no whitespace. */
+const USER_RE = /^[\x21-\x39\x3b-\x7e]{1,255}$/;
+/** A password hash: {SHA}base64, $apr1$..., crypt, $5$/$6$...: printable ASCII without whitespace or ':'. */
+const HASH_RE = /^[\x21-\x39\x3b-\x7e]{1,1024}$/;
+
+function decode(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+}
+
+export function checkRealm(value: string): string | undefined {
+  if (value.length > 256) return 'longer than 256 characters';
+  if (!REALM_RE.test(value)) return describeBadChar(value);
+  return undefined;
+}
+
+/** Parses `namespace/name` or `name` (in the Ingress's namespace); throws for an invalid reference. */
+export function secretRef(key: string, value: string, namespace: string): { namespace: string; name: string } {
+  const parts = value.trim().split('/');
+  if (parts.length > 2) throw new AnnotationError(key, 'must be NAME or NAMESPACE/NAME');
+  const [ns, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : [namespace, parts[0]!];
+  const reason = checkNamespace(ns) ?? checkObjectName(name);
+  if (reason) throw new AnnotationError(key, `${JSON.stringify(value)}: ${reason}`);
+  return { namespace: ns, name };
+}
+
+/** Validated `user:hash` lines, or a reason. */
+export function htpasswdLines(entries: Array<[string, string]>): { lines: string[]; reason?: string } {
+  const lines: string[] = [];
+  for (const [user, hash] of entries) {
+    if (!USER_RE.test(user)) return { lines: [], reason: `user ${JSON.stringify(user)} is not a valid htpasswd user name` };
+    if (!HASH_RE.test(hash)) return { lines: [], reason: `the password hash of user ${JSON.stringify(user)} is not valid` };
+    lines.push(`${user}:${hash}`);
+  }
+  if (lines.length === 0) return { lines, reason: 'holds no user' };
+  return { lines };
+}
+
+export const authBasicFamily: AnnotationFamily<AuthBasicAnnotation> = {
+  keys: ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'],
+  parse(input) {
+    const type = input.get('auth-type');
+    if (type === undefined) {
+      if (input.get('auth-secret') !== undefined) input.warn('auth-secret is ignored without auth-type: basic');
+      return OFF;
+    }
+    if (type.trim() === 'digest') throw new AnnotationError('auth-type', 'digest is not supported by open-source nginx; use basic');
+    if (type.trim() !== 'basic') throw new AnnotationError('auth-type', 'must be "basic"');
+    const realmRaw = input.get('auth-realm');
+    if (realmRaw !== undefined) {
+      const reason = checkRealm(realmRaw);
+      if (reason) throw new AnnotationError('auth-realm', reason);
+    }
+    const realm = realmRaw === undefined || realmRaw.trim() === '' ? DEFAULT_REALM : realmRaw;
+    const secretType = (input.get('auth-secret-type') ?? 'auth-file').trim();
+    if (secretType !== 'auth-file' && secretType !== 'auth-map') {
+      throw new AnnotationError('auth-secret-type', 'must be "auth-file" or "auth-map"');
+    }
+    const secretRaw = input.get('auth-secret');
+    if (secretRaw === undefined) throw new AnnotationError('auth-secret', 'is required with auth-type: basic');
+    const ref = secretRef('auth-secret', secretRaw, input.ref.namespace);
+    const closed = (why: string): AuthBasicAnnotation => {
+      input.warn(`auth-secret: ${why}; its paths answer 503`);
+      return { enabled: true, realm, userFile: undefined, unavailable: why };
+    };
+    const secret = input.snapshot.secrets.get(`${ref.namespace}/${ref.name}`);
+    if (!secret) return closed(`Secret ${ref.namespace}/${ref.name} not found`);
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = decode(v) ?? '';
+    for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = v;
+    let entries: Array<[string, string]>;
+    if (secretType === 'auth-map') {
+      entries = Object.entries(data).sort(([a], [b]) => a.localeCompare(b)).map(([u, h]) => [u, h.trim()]);
+    } else {
+      const auth = data.auth;
+      if (auth === undefined) return closed(`Secret ${ref.namespace}/${ref.name} has no "auth" key`);
+      entries = [];
+      for (const raw of auth.split('\n')) {
+        const line = raw.replace(/\r$/, '').trim();
+        if (line === '' || line.startsWith('#')) continue;
+        const colon = line.indexOf(':');
+        if (colon <= 0) return closed(`Secret ${ref.namespace}/${ref.name}: a line of "auth" is not USER:HASH`);
+        entries.push([line.slice(0, colon), line.slice(colon + 1)]);
+      }
+    }
+    const { lines, reason } = htpasswdLines(entries);
+    if (reason) return closed(`Secret ${ref.namespace}/${ref.name}: ${reason}`);
+    // Namespace and name are validated DNS names (no "_" or "/"), so the file is unique and stays in auth/.
+    const path = `auth/${input.ref.namespace}_${input.ref.name}.htpasswd`;
+    input.addFile({ path, content: `${lines.join('\n')}\n`, mode: 0o600, readByWorkers: true });
+    return { enabled: true, realm, userFile: `${input.options.stateDir.replace(/\/+$/, '')}/${path}`, unavailable: undefined };
+  },
+};

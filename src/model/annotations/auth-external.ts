@@ -1,0 +1,101 @@
+import { isIP } from 'node:net';
+import { describeBadChar } from '../validate.js';
+import { AnnotationError, type AnnotationFamily } from './types.js';
+
+/**
+ * auth-url, auth-method, auth-signin, auth-response-headers: external authentication through nginx's
+ * auth_request module. Each protected location asks an internal location (one per Ingress and server)
+ * that proxies to auth-url without the request body. A 2xx lets the request through, 401 and 403 are
+ * returned to the client, or a 401 redirects to auth-signin with `rd=` set to the original URL. Headers
+ * named in auth-response-headers are copied from the auth response to the upstream request.
+ *
+ * Unlike ingress-nginx, the URLs may not contain nginx variables: they are plain http(s) URLs from a
+ * narrow character set (the CVE-2025-1098 / CVE-2025-24514 class of injection has nowhere to go).
+ */
+export interface AuthExternalAnnotation {
+  /** The auth service URL, validated; undefined when the Ingress does not use external auth. */
+  url: string | undefined;
+  method: string | undefined;
+  /** The internal location the auth subrequest goes to: unique per Ingress, cannot be an Ingress path. */
+  location: string | undefined;
+  /** The full error_page target for a 401 (auth-signin plus `rd=`), or undefined. */
+  signinRedirect: string | undefined;
+  /** Response headers to copy: the header name and the `$upstream_http_` suffix. */
+  responseHeaders: Array<{ name: string; variable: string }>;
+}
+
+const OFF: AuthExternalAnnotation = { url: undefined, method: undefined, location: undefined, signinRedirect: undefined, responseHeaders: [] };
+
+/** URL characters without quotes, `$`, `;`, whitespace, backslash, braces, `#`, `<>` or `^|`. */
+const URL_CHARS_RE = /^[A-Za-z0-9\-._~%!&()*+,=:@/?[\]]+$/;
+const HOST_RE = /^(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const HEADER_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
+
+/** A plain http or https URL: allowlisted characters, a DNS name or IP address, no nginx variable. */
+export function checkAuthUrl(value: string): string | undefined {
+  if (value.length > 2048) return 'longer than 2048 characters';
+  if (value === '') return 'must not be empty';
+  if (!URL_CHARS_RE.test(value)) return describeBadChar(value);
+  const m = /^(https?):\/\/([^/?:[\]]+|\[[^\]]+\])(:(\d{1,5}))?([/?].*)?$/.exec(value);
+  if (!m) return 'must be an http:// or https:// URL';
+  const host = m[2]!;
+  if (!HOST_RE.test(host.toLowerCase())) return `host ${JSON.stringify(host)} is not a DNS name or IP address`;
+  if (host.startsWith('[') && isIP(host.slice(1, -1)) !== 6) return `host ${JSON.stringify(host)} is not an IPv6 address`;
+  if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535)) return 'port must be from 1 to 65535';
+  const rest = m[5] ?? '';
+  if (/[[\]]/.test(rest)) return 'brackets are only allowed around an IPv6 host';
+  if (/(^|\/)\.\.?(\/|$|\?)/.test(rest)) return 'must not contain "." or ".." path segments';
+  return undefined;
+}
+
+export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
+  keys: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers'],
+  parse(input) {
+    const url = input.get('auth-url')?.trim();
+    if (url === undefined) {
+      for (const k of ['auth-method', 'auth-signin', 'auth-response-headers']) {
+        if (input.get(k) !== undefined) input.warn(`${k} is ignored without auth-url`);
+      }
+      return OFF;
+    }
+    const urlReason = checkAuthUrl(url);
+    if (urlReason) throw new AnnotationError('auth-url', urlReason);
+
+    const methodRaw = input.get('auth-method');
+    let method: string | undefined;
+    if (methodRaw !== undefined) {
+      method = methodRaw.trim().toUpperCase();
+      if (!METHODS.includes(method)) throw new AnnotationError('auth-method', `must be one of ${METHODS.join(', ')}`);
+    }
+
+    let signinRedirect: string | undefined;
+    const signin = input.get('auth-signin')?.trim();
+    if (signin !== undefined) {
+      const reason = checkAuthUrl(signin);
+      if (reason) throw new AnnotationError('auth-signin', reason);
+      const param = (input.get('auth-signin-redirect-param') ?? 'rd').trim();
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(param)) throw new AnnotationError('auth-signin-redirect-param', 'must be a query parameter name (letters, digits, "_" and "-")');
+      // The only `$` in the value: nginx variables this code chose, never user text.
+      signinRedirect = `${signin}${signin.includes('?') ? '&' : '?'}${param}=$scheme://$http_host$request_uri`;
+    }
+
+    const responseHeaders: AuthExternalAnnotation['responseHeaders'] = [];
+    const headersRaw = input.get('auth-response-headers');
+    if (headersRaw !== undefined) {
+      for (const part of headersRaw.split(',')) {
+        const name = part.trim();
+        if (name === '') continue;
+        if (!HEADER_RE.test(name)) throw new AnnotationError('auth-response-headers', `${JSON.stringify(name)}: ${/[^A-Za-z0-9-]/.test(name) ? describeBadChar(name) : 'not a header name'}`);
+        if (responseHeaders.length >= 64) throw new AnnotationError('auth-response-headers', 'more than 64 headers');
+        responseHeaders.push({ name, variable: name.toLowerCase().replace(/-/g, '_') });
+      }
+    }
+    // `;` cannot appear in an Ingress path, so this internal location never collides with a rule's location.
+    const location = `/_portico_auth;${input.ref.namespace};${input.ref.name}`;
+    // proxy_pass needs a URI part, or nginx would send the internal location's own URI to the auth service.
+    const split = /^(https?:\/\/[^/?]+)(.*)$/.exec(url)!;
+    const target = split[2]!.startsWith('/') ? url : `${split[1]}/${split[2]}`;
+    return { url: target, method, location, signinRedirect, responseHeaders };
+  },
+};
