@@ -1,0 +1,30 @@
+// A real external-auth service for tests (auth-url). Usage: node auth-server.mjs [PORT]; prints "listening PORT".
+// Authorization "Bearer good" → 200 with X-Auth-User: alice; "Bearer forbidden" → 403; anything else → 401.
+// Every answer reports what the auth request looked like in X-Auth-Saw-* headers, so tests can check it.
+import http from 'node:http';
+
+const [portArg = '0'] = process.argv.slice(2);
+let count = 0;
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    count++;
+    const auth = req.headers.authorization ?? '';
+    const status = auth === 'Bearer good' ? 200 : auth === 'Bearer forbidden' ? 403 : 401;
+    res.writeHead(status, {
+      'content-type': 'text/plain',
+      'x-auth-user': status === 200 ? 'alice' : '',
+      'x-auth-saw-method': req.method ?? '',
+      'x-auth-saw-path': req.url ?? '',
+      'x-auth-saw-original-url': req.headers['x-original-url'] ?? '',
+      'x-auth-saw-body-bytes': String(Buffer.concat(chunks).length),
+      'x-auth-count': String(count),
+    });
+    res.end(status === 200 ? 'ok' : 'no');
+  });
+});
+server.listen(Number(portArg), '127.0.0.1', () => {
+  process.stdout.write(`listening ${server.address().port}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
