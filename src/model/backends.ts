@@ -1,9 +1,29 @@
 import type { Snapshot } from '../store/snapshot.js';
-import type { IngressBackend } from '../store/types.js';
+import type { EndpointSlice, IngressBackend } from '../store/types.js';
 import type { Backend, IngressRef, Upstream, UpstreamEndpoint } from './types.js';
 import { checkIPAddress, checkObjectName, checkPortName, checkPortNumber } from './validate.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+const sliceIndexes = new WeakMap<Snapshot['endpointSlices'], Map<string, EndpointSlice[]>>();
+
+/** EndpointSlices by `namespace/service`, indexed once per snapshot (a scan per path is quadratic at scale). */
+export function slicesOfService(snapshot: Snapshot, namespace: string, service: string): EndpointSlice[] {
+  let index = sliceIndexes.get(snapshot.endpointSlices);
+  if (!index) {
+    index = new Map();
+    for (const slice of snapshot.endpointSlices.values()) {
+      const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+      if (!svc) continue;
+      const key = `${slice.metadata?.namespace ?? ''}/${svc}`;
+      const list = index.get(key) ?? [];
+      list.push(slice);
+      index.set(key, list);
+    }
+    sliceIndexes.set(snapshot.endpointSlices, index);
+  }
+  return index.get(`${namespace}/${service}`) ?? [];
+}
 
 /** A problem with the backend's own fields: the path (or Ingress) is rejected. */
 export interface BackendFieldError {
@@ -64,8 +84,7 @@ export function resolveService(namespace: string, backend: IngressBackend, snaps
 
   const ready = new Map<string, UpstreamEndpoint>();
   const terminating = new Map<string, UpstreamEndpoint>();
-  for (const slice of snapshot.endpointSlices.values()) {
-    if (slice.metadata?.namespace !== namespace || slice.metadata?.labels?.[SERVICE_NAME_LABEL] !== name) continue;
+  for (const slice of slicesOfService(snapshot, namespace, name)) {
     if (slice.addressType && slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
     const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === portName);
     if (!slicePort || checkPortNumber(slicePort.port)) continue;

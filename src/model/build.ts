@@ -47,8 +47,14 @@ export function compareIngressAge(a: Ingress, b: Ingress): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-function isRegexHost(host: string, accepted: AcceptedIngress[]): boolean {
-  return accepted.some((a) => a.annotations.rewrite.regex && (a.ingress.spec?.rules ?? []).some((r) => (r.host ?? '') === host));
+/** Hosts on which any Ingress asks for regex paths (use-regex or rewrite-target): the whole host is in regex mode. */
+function regexModeHosts(candidates: Array<{ ingress: Ingress; annotations: IngressAnnotations }>): Set<string> {
+  const hosts = new Set<string>();
+  for (const c of candidates) {
+    if (!c.annotations.rewrite.regex) continue;
+    for (const rule of c.ingress.spec?.rules ?? []) hosts.add(rule.host ?? '');
+  }
+  return hosts;
 }
 
 /** Checks the Ingress's own fields; throws IngressRejected naming the first bad one. */
@@ -134,11 +140,8 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     candidates.push({ ingress, ref, annotations: result.annotations, files: ingressFiles });
   }
   const regexCandidates = candidates.map((c, rank) => ({ ...c, rank, tlsSecrets: new Map<string, string>() }));
-  const regexHostCache = new Map<string, boolean>();
-  const regexHosts = (host: string): boolean => {
-    if (!regexHostCache.has(host)) regexHostCache.set(host, isRegexHost(host, regexCandidates));
-    return regexHostCache.get(host)!;
-  };
+  const regexHostSet = regexModeHosts(regexCandidates);
+  const regexHosts = (host: string): boolean => regexHostSet.has(host);
 
   // Pass 2: fields, with each host's path mode known.
   const accepted: AcceptedIngress[] = [];
@@ -184,7 +187,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       const host = rule.host ?? '';
       if (!ingressesByHost.has(host)) ingressesByHost.set(host, []);
       const refs = ingressesByHost.get(host)!;
-      if (!refs.includes(a.ref)) refs.push(a.ref);
+      if (refs[refs.length - 1] !== a.ref) refs.push(a.ref);
       (rule.http?.paths ?? []).forEach((p, j) => {
         const entries = entriesByHost.get(host) ?? [];
         entries.push({
@@ -201,19 +204,27 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     });
   }
 
+  // The oldest Ingress that defines a host (server-level annotations) and the oldest that has TLS for it.
+  const ownerByHost = new Map<string, AcceptedIngress>();
+  const tlsOwnerByHost = new Map<string, AcceptedIngress>();
+  for (const a of accepted) {
+    // A canary Ingress's other annotations are not used (ingress-nginx): it never owns the server.
+    for (const rule of a.ingress.spec?.rules ?? []) if (!ownerByHost.has(rule.host ?? '') && !a.annotations.canary.enabled) ownerByHost.set(rule.host ?? '', a);
+    for (const host of a.tlsSecrets.keys()) if (!tlsOwnerByHost.has(host)) tlsOwnerByHost.set(host, a);
+  }
+
   const servers: Server[] = [];
   const hosts = new Set([...ingressesByHost.keys(), '']);
   for (const host of [...hosts].sort(compareHosts)) {
     const guardBackend: Backend = fallback.kind === 'status' ? { kind: 'unavailable', status: fallback.status, reason: 'no rule matches' } : (fallback as Backend);
     const { locations, rejections: pathRejections } = buildLocations(entriesByHost.get(host) ?? [], host, regexHosts(host), guardBackend);
     rejections.push(...pathRejections);
-    // A canary Ingress's other annotations are not used (ingress-nginx): it never owns the server.
-    const owner = accepted.find((a) => !a.annotations.canary.enabled && a.ingress.spec?.rules?.some((r) => (r.host ?? '') === host));
+    const owner = ownerByHost.get(host);
     let tls: ServerTLS | undefined;
     if (host === '') {
       tls = defaultCertificate;
     } else {
-      const tlsOwner = accepted.find((a) => a.tlsSecrets.has(host));
+      const tlsOwner = tlsOwnerByHost.get(host);
       if (tlsOwner) {
         const secretName = tlsOwner.tlsSecrets.get(host)!;
         const cert = certificateFromSecret(tlsOwner.ref.namespace, secretName, snapshot, options.stateDir);
