@@ -1,0 +1,92 @@
+import { describe, expect, test } from '@jest/globals';
+import { authExternalFamily, checkAuthUrl } from './auth-external.js';
+import { AnnotationError, type AnnotationInput } from './types.js';
+
+function parse(annotations: Record<string, string>) {
+  const warnings: string[] = [];
+  const input = { ref: { namespace: 'web', name: 'shop' }, get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m) } as unknown as AnnotationInput;
+  try {
+    return { result: authExternalFamily.parse(input), warnings };
+  } catch (err) {
+    if (err instanceof AnnotationError) return { error: err, warnings };
+    throw err;
+  }
+}
+
+describe('external auth annotations', () => {
+  test('off without auth-url; related keys alone warn', () => {
+    expect(parse({}).result?.url).toBeUndefined();
+    expect(parse({ 'auth-signin': 'https://x.test/' }).warnings).toEqual(['auth-signin is ignored without auth-url']);
+  });
+
+  test('a full configuration', () => {
+    expect(
+      parse({
+        'auth-url': 'http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth?allowed_groups=a,b',
+        'auth-method': 'post',
+        'auth-signin': 'https://login.example.com/oauth2/start',
+        'auth-response-headers': 'X-Auth-Request-User, X-Auth-Request-Email',
+      }).result,
+    ).toEqual({
+      url: 'http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth?allowed_groups=a,b',
+      method: 'POST',
+      location: '/_portico_auth;web;shop',
+      signinRedirect: 'https://login.example.com/oauth2/start?rd=$scheme://$http_host$request_uri',
+      responseHeaders: [
+        { name: 'X-Auth-Request-User', variable: 'x_auth_request_user' },
+        { name: 'X-Auth-Request-Email', variable: 'x_auth_request_email' },
+      ],
+    });
+  });
+
+  test('a URL without a path gets "/" (proxy_pass would otherwise forward the internal URI); signin keeps its query', () => {
+    const r = parse({ 'auth-url': 'https://10.0.0.5:8443', 'auth-signin': 'https://l.test/s?x=1', 'auth-signin-redirect-param': 'return_to' });
+    expect(r.result?.url).toBe('https://10.0.0.5:8443/');
+    expect(r.result?.signinRedirect).toBe('https://l.test/s?x=1&return_to=$scheme://$http_host$request_uri');
+    expect(parse({ 'auth-url': 'http://[::1]:9000?a=b' }).result?.url).toBe('http://[::1]:9000/?a=b');
+  });
+
+  test.each([
+    ['http://auth.test/$host', /"\$"/],
+    ['http://auth.test/${request_uri}', /"\$"/],
+    ['http://auth.test/a;proxy_pass http://evil', /";"/],
+    ['http://auth.test/"', /"\\""/],
+    ['http://auth.test/a\nb', /U\+000A/],
+    ['http://auth.test/a b', /" "/],
+    ['http://auth.test/{x}', /"\{"/],
+    ['http://auth.test/#frag', /"#"/],
+    ['http://auth.test/\\x', /"\\\\"/],
+    ['http://аuth.test/', /U\+0430/],
+    ['ftp://auth.test/', /http:\/\/ or https:\/\//],
+    ['//auth.test/', /http:\/\/ or https:\/\//],
+    ['http://auth_test/', /not a DNS name/],
+    ['http://auth.test:0/', /port/],
+    ['http://auth.test:99999/', /port/],
+    ['http://[zz::1]/', /not a DNS name|IPv6/],
+    ['http://auth.test/../../etc/passwd', /"\.\."/],
+    ['http://auth.test/a[1]', /brackets/],
+    ['', /empty/],
+  ])('auth-url %j is rejected', (url, reason) => {
+    const r = parse({ 'auth-url': url });
+    expect(r.error?.annotation).toBe('auth-url');
+    expect(r.error?.reason).toMatch(reason);
+  });
+
+  test.each([
+    [{ 'auth-method': 'GET;' }, 'auth-method'],
+    [{ 'auth-method': 'TRACE' }, 'auth-method'],
+    [{ 'auth-signin': 'https://l.test/?rd=$request_uri' }, 'auth-signin'],
+    [{ 'auth-signin-redirect-param': 'rd&x' , 'auth-signin': 'https://l.test/' }, 'auth-signin-redirect-param'],
+    [{ 'auth-response-headers': 'X-Ok, X Bad' }, 'auth-response-headers'],
+    [{ 'auth-response-headers': 'X-User;add_header' }, 'auth-response-headers'],
+    [{ 'auth-response-headers': '$upstream_http_x' }, 'auth-response-headers'],
+  ])('%j is rejected', (annotations, key) => {
+    expect(parse({ 'auth-url': 'http://a.test/', ...annotations }).error?.annotation).toBe(key);
+  });
+
+  test('checkAuthUrl accepts ordinary URLs', () => {
+    for (const u of ['http://a.test/', 'https://auth.example.com/verify?x=1&y=%20', 'http://10.1.2.3:8080/a/b-c_d.e~f', 'http://[fd00::1]:80/x']) {
+      expect([u, checkAuthUrl(u)]).toEqual([u, undefined]);
+    }
+  });
+});
