@@ -5,6 +5,7 @@ import { finishTraffic, upstreamPolicy, upstreamSuffix } from './annotations/tra
 import { backendFor, checkBackendFields, resolveService } from './backends.js';
 import { parseGlobalConfig, type GlobalConfig } from './config.js';
 import { compareHosts, serverNamesFor } from './hosts.js';
+import { LIMITS } from './limits.js';
 import { isOwnedIngress } from './ownership.js';
 import { buildLocations, needsFallbackLocation, PATH_TYPES, type PathEntry, type PathType } from './paths.js';
 import { SELF_SIGNED_CERT_PATH, certificateFromSecret } from './tls.js';
@@ -60,6 +61,9 @@ function regexModeHosts(candidates: Array<{ ingress: Ingress; annotations: Ingre
 /** Checks the Ingress's own fields; throws IngressRejected naming the first bad one. */
 function validateIngressFields(ingress: Ingress, regexHosts: (host: string) => boolean, ownRegex: boolean): Map<string, string> {
   const rules = ingress.spec?.rules ?? [];
+  if (rules.length > LIMITS.rulesPerIngress) throw new IngressRejected('spec.rules', `more than ${LIMITS.rulesPerIngress} rules`);
+  const pathCount = rules.reduce((n, r) => n + (r.http?.paths?.length ?? 0), 0);
+  if (pathCount > LIMITS.pathsPerIngress) throw new IngressRejected('spec.rules', `${pathCount} paths; at most ${LIMITS.pathsPerIngress} are allowed in one Ingress`);
   rules.forEach((rule, i) => {
     const host = rule.host ?? '';
     if (host !== '') {

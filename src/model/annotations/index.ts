@@ -1,3 +1,4 @@
+import { LIMITS } from '../limits.js';
 import { type IngressRef, type ModelWarning, refString } from '../types.js';
 import { rewriteFamily, type RewriteAnnotation } from './rewrite.js';
 import { affinityFamily, type AffinityAnnotation } from './affinity.js';
@@ -67,6 +68,11 @@ export function parseAnnotations(input: Omit<AnnotationInput, 'get' | 'warn'>, r
   const object = `Ingress ${refString(ref)}`;
   for (const key of unsupportedAnnotations(all, prefix)) {
     warnings.push({ object, ingress: ref, message: `annotation ${key} is not supported by Portico and is ignored` });
+  }
+  for (const [key, value] of Object.entries(all)) {
+    if (key.startsWith(`${prefix}/`) && String(value).length > LIMITS.annotationValueLength) {
+      return { error: new AnnotationError(key.slice(prefix.length + 1), `longer than ${LIMITS.annotationValueLength} characters`), warnings };
+    }
   }
   const full: AnnotationInput = {
     ...input,
