@@ -20,8 +20,8 @@ export const DEFAULT_REALM = 'Authentication Required';
 
 const OFF: AuthBasicAnnotation = { enabled: false, realm: undefined, userFile: undefined, unavailable: undefined };
 
-/** Printable ASCII without quotes, backslash, `$`, `;`, braces or `#`. */
-const REALM_RE = /^[A-Za-z0-9 _.,:/@()!?+=*&%'-]*$/;
+/** Words and punctuation: no quotes, backslash, `$`, `;`, braces, `#` or `/`. */
+const REALM_RE = /^[A-Za-z0-9 _.,:@()!?+=*&%'-]*$/;
 /** An htpasswd user: printable ASCII, no ':' and no whitespace. */
 const USER_RE = /^[\x21-\x39\x3b-\x7e]{1,255}$/;
 /** A password hash: {SHA}base64, $apr1$..., crypt, $5$/$6$...: printable ASCII without whitespace or ':'. */
