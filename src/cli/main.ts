@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, ExitError, renderCommand } from './render.js';
+import { runCommand } from './run.js';
 
 export function buildProgram(): Command {
   const program = new Command('portico')
@@ -8,6 +9,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(renderCommand().exitOverride());
+  program.addCommand(runCommand().exitOverride());
   return program;
 }
 

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The config could not be written to the state dir. */
+export class ConfigWriteError extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`cannot write ${path}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'ConfigWriteError';
+  }
+}
+
+/** `nginx -t` refused the config; `output` is what nginx said. */
+export class ConfigCheckError extends Error {
+  constructor(readonly output: string) {
+    super(`nginx -t failed: ${output.trim().split('\n').filter((l) => /\[(emerg|alert|crit|error)\]/.test(l)).join(' | ') || output.trim()}`);
+    this.name = 'ConfigCheckError';
+  }
+}
+
+/** The config is in place but nginx could not be told to load it. */
+export class ReloadError extends Error {
+  constructor(cause: unknown) {
+    super(`reload failed: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'ReloadError';
+  }
+}
+
+export interface NginxChecker {
+  nginxBinary: string;
+  stateDir: string;
+}
+
+let checkSeq = 0;
+
+/**
+ * `nginx -t` on a config text without touching the one in force: written to a temp file in the state
+ * dir (relative paths resolve the same way), checked, removed. Throws ConfigCheckError.
+ */
+export async function checkConfigText(checker: NginxChecker, text: string): Promise<void> {
+  const tmp = join(checker.stateDir, `.nginx.conf.check-${process.pid}-${++checkSeq}`);
+  try {
+    await writeFile(tmp, text, { mode: 0o600 });
+  } catch (err) {
+    throw new ConfigWriteError(tmp, err);
+  }
+  try {
+    await runCheck(checker, tmp);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+async function runCheck(checker: NginxChecker, confPath: string): Promise<void> {
+  const r = await execa(checker.nginxBinary, ['-t', '-q', '-p', checker.stateDir, '-c', confPath, '-e', join(checker.stateDir, 'logs/error.log')], {
+    reject: false,
+    all: true,
+    timeout: 30000,
+  });
+  if (r.exitCode !== 0 || r.failed) throw new ConfigCheckError(r.all || r.message || `exit code ${String(r.exitCode)}`);
+}
+
+export interface ApplyOptions extends NginxChecker {
+  text: string;
+  /**
+   * A fingerprint of everything the config depends on (the text and the files it refers to). When it
+   * equals `inForce`, nothing is written, checked or reloaded. Defaults to sha256(text).
+   */
+  fingerprint?: string;
+  inForce?: string;
+  /** Loads the config now at STATE/nginx.conf (HUP to the master, or the first start). */
+  reload: () => Promise<void>;
+}
+
+export interface ApplyResult {
+  changed: boolean;
+  fingerprint: string;
+  /** sha256 of the text. */
+  hash: string;
+}
+
+/**
+ * Applies one config: temp file in the state dir → `nginx -t` → atomic rename over STATE/nginx.conf →
+ * reload. A failed write or check leaves STATE/nginx.conf (the last good config) untouched and throws
+ * ConfigWriteError / ConfigCheckError; a failed reload throws ReloadError.
+ */
+export async function applyConfig(opts: ApplyOptions): Promise<ApplyResult> {
+  const hash = sha256(opts.text);
+  const fingerprint = opts.fingerprint ?? hash;
+  if (opts.inForce !== undefined && opts.inForce === fingerprint) return { changed: false, fingerprint, hash };
+  const target = join(opts.stateDir, 'nginx.conf');
+  const tmp = join(opts.stateDir, `.nginx.conf.new-${process.pid}`);
+  try {
+    await writeFile(tmp, opts.text, { mode: 0o600 });
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new ConfigWriteError(tmp, err);
+  }
+  try {
+    await runCheck(opts, tmp);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new ConfigWriteError(target, err);
+  }
+  try {
+    await opts.reload();
+  } catch (err) {
+    throw new ReloadError(err);
+  }
+  return { changed: true, fingerprint, hash };
+}

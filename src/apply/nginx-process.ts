@@ -1,0 +1,155 @@
+import { execa, type ResultPromise } from 'execa';
+import { join } from 'node:path';
+import type { Logger } from '../report/logger.js';
+
+export interface NginxProcessOptions {
+  nginxBinary: string;
+  stateDir: string;
+  logger: Logger;
+  /** Giving up: this many unexpected exits within `failureWindowMs` (default 5 in 60 s). */
+  maxFailures?: number;
+  failureWindowMs?: number;
+  /** First restart delay, doubled per recent failure up to `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How long a graceful quit may take before the master is killed. */
+  quitTimeoutMs?: number;
+  /** Called after nginx died and was started again. */
+  onRestart?: () => void;
+  /** Called once when nginx cannot be kept up; the controller should exit non-zero. */
+  onFatal?: (reason: string) => void;
+}
+
+/**
+ * nginx as a supervised child: `nginx -p STATE -c STATE/nginx.conf -g 'daemon off;'` in its own process
+ * group (so that if the master dies, its orphaned workers can be found and stopped before a new master
+ * binds the same ports). Restarted with backoff when it dies; `stop()` quits it gracefully (SIGQUIT:
+ * workers finish in-flight requests).
+ */
+export class NginxProcess {
+  private child: ResultPromise | undefined;
+  private stopping = false;
+  private fatal = false;
+  private failures: number[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
+  private exited: Promise<void> | undefined;
+  private readonly opts: Required<Omit<NginxProcessOptions, 'onRestart' | 'onFatal'>> & Pick<NginxProcessOptions, 'onRestart' | 'onFatal'>;
+
+  constructor(opts: NginxProcessOptions) {
+    this.opts = {
+      maxFailures: 5,
+      failureWindowMs: 60000,
+      initialBackoffMs: 200,
+      maxBackoffMs: 5000,
+      quitTimeoutMs: 60000,
+      ...opts,
+    };
+  }
+
+  get confPath(): string {
+    return join(this.opts.stateDir, 'nginx.conf');
+  }
+
+  /** The master's pid while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get started(): boolean {
+    return this.child !== undefined || this.restartTimer !== undefined;
+  }
+
+  /** Starts the master on STATE/nginx.conf (already written and checked). */
+  async start(): Promise<void> {
+    if (this.child || this.stopping) return;
+    this.spawn();
+    await this.waitRunning();
+  }
+
+  /** Loads STATE/nginx.conf: HUP to the master (nginx checks it again and swaps workers), or starts it. */
+  async reload(): Promise<void> {
+    if (!this.child) return this.start();
+    if (!this.running || !this.pid) throw new Error('nginx is not running (restart pending)');
+    process.kill(this.pid, 'SIGHUP');
+  }
+
+  /** Graceful quit: SIGQUIT, wait for in-flight requests, SIGKILL the group after quitTimeoutMs. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const child = this.child;
+    if (!child || !this.running) return;
+    const pid = child.pid!;
+    const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), this.opts.quitTimeoutMs);
+    try {
+      process.kill(pid, 'SIGQUIT');
+    } catch {
+      // already gone
+    }
+    await this.exited;
+    clearTimeout(timer);
+    // Workers of a quitting master exit on their own once their requests are done; make sure.
+    killGroup(pid, 'SIGKILL');
+  }
+
+  private spawn(): void {
+    const { nginxBinary, stateDir, logger } = this.opts;
+    const args = ['-p', stateDir, '-c', this.confPath, '-e', join(stateDir, 'logs/error.log'), '-g', 'daemon off;'];
+    const child = execa(nginxBinary, args, { reject: false, detached: true, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false, cleanup: true });
+    this.child = child;
+    const forward = (stream: NodeJS.ReadableStream | null, level: 'info' | 'warn') =>
+      stream?.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) if (line.trim()) logger.log(level, 'nginx output', { line: line.trim() });
+      });
+    forward(child.stdout, 'info');
+    forward(child.stderr, 'warn');
+    logger.info('nginx started', { pid: child.pid });
+    this.exited = child.then((r) => {
+      const pid = child.pid!;
+      if (this.child === child && !this.stopping) this.onUnexpectedExit(pid, r.exitCode, r.signal);
+    });
+  }
+
+  private async waitRunning(): Promise<void> {
+    // A config that passed nginx -t can still fail at start (a port in use): give nginx a moment to fail.
+    const child = this.child;
+    await new Promise((r) => setTimeout(r, 150));
+    if (child && child === this.child && !this.running) throw new Error('nginx exited right after start; see the error log');
+  }
+
+  private onUnexpectedExit(pid: number, code: number | undefined, signal: string | undefined): void {
+    // Orphaned workers still hold the listening sockets: stop them so the new master can bind.
+    killGroup(pid, 'SIGKILL');
+    const now = Date.now();
+    this.failures = [...this.failures.filter((t) => now - t < this.opts.failureWindowMs), now];
+    this.opts.logger.error('nginx exited unexpectedly', { pid, exitCode: code, signal, recentFailures: this.failures.length });
+    if (this.failures.length >= this.opts.maxFailures) {
+      if (!this.fatal) {
+        this.fatal = true;
+        this.child = undefined;
+        this.opts.onFatal?.(`nginx exited ${this.failures.length} times within ${this.opts.failureWindowMs / 1000}s`);
+      }
+      return;
+    }
+    const delay = Math.min(this.opts.initialBackoffMs * 2 ** (this.failures.length - 1), this.opts.maxBackoffMs);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.spawn();
+      this.opts.onRestart?.();
+    }, delay);
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already empty
+  }
+}

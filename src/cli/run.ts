@@ -1,0 +1,191 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { hostname } from 'node:os';
+import { NginxProcess } from '../apply/nginx-process.js';
+import { prepareStateDir } from '../apply/state-dir.js';
+import { SyncLoop } from '../controller/sync-loop.js';
+import { startStatusServer, type StatusServer } from '../report/http-server.js';
+import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../report/logger.js';
+import { ControllerMetrics } from '../report/metrics.js';
+import { createKubeReporter } from '../report/kubernetes.js';
+import type { Reporter } from '../report/types.js';
+import { createDirectorySource } from '../sources/directory.js';
+import { createKubernetesSource } from '../sources/kubernetes.js';
+import { ManifestError } from '../sources/manifests.js';
+import type { Source } from '../sources/types.js';
+import { Store } from '../store/snapshot.js';
+import { addCommonFlags, modelOptionsFrom, type CommonFlags } from './options.js';
+import { EXIT_USAGE, ExitError } from './render.js';
+
+export const EXIT_FAILED = 1;
+
+export interface RunFlags extends CommonFlags {
+  kubeconfig?: string;
+  watchNamespace?: string;
+  publishService?: string;
+  publishStatusAddress?: string[];
+  electionId: string;
+  metricsPort: number;
+  statusPort: number;
+  debounceMs: number;
+  minReloadIntervalMs: number;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  nginxBinary: string;
+}
+
+function port(allowZero: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 65535 || (n < 1 && !allowZero)) throw new InvalidArgumentError(`must be a port number from ${allowZero ? 0 : 1} to 65535`);
+    return n;
+  };
+}
+
+function millis(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 600000) throw new InvalidArgumentError('must be a number of milliseconds from 0 to 600000');
+  return Number(value);
+}
+
+function addresses(value: string, previous: string[] | undefined): string[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const a of list) {
+    if (!/^[A-Za-z0-9.:-]+$/.test(a) || a.length > 253) throw new InvalidArgumentError(`${JSON.stringify(a)} is not an IP address or host name`);
+  }
+  return [...(previous ?? []), ...list];
+}
+
+function namespacedName(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) throw new InvalidArgumentError('must be NAMESPACE/NAME');
+  return value;
+}
+
+export function runCommand(): Command {
+  const cmd = new Command('run').description('run the controller: keep a supervised nginx in step with the cluster (or with --manifests, a watched directory)');
+  addCommonFlags(cmd, false)
+    .option('--kubeconfig <file>', 'kubeconfig to reach the API server (default: in-cluster configuration)')
+    .option('--watch-namespace <namespace>', 'watch namespaced objects in this namespace only')
+    .option('--publish-service <namespace/name>', 'Service whose address is published in Ingress status', namespacedName)
+    .option('--publish-status-address <addr>', 'address(es) published in Ingress status (repeatable or comma list)', addresses)
+    .option('--election-id <name>', 'name of the Lease used for leader election', 'portico-leader')
+    .option('--metrics-port <n>', 'port of /healthz, /readyz, /metrics and /debug/config (all interfaces)', port(true), 10254)
+    .option('--status-port <n>', "loopback port of nginx's stub_status (scraped into /metrics); 0 turns it off", port(true), 10246)
+    .option('--debounce-ms <ms>', 'quiet time after the last change before a sync', millis, 100)
+    .option('--min-reload-interval-ms <ms>', 'minimum time between two nginx reloads', millis, 1000)
+    .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json'))
+    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
+    .option('--nginx-binary <path>', 'the nginx executable', 'nginx');
+  cmd.action(async (flags: RunFlags) => {
+    process.exitCode = await runController(flags);
+  });
+  return cmd;
+}
+
+/** Runs until SIGTERM/SIGINT (exit 0 after nginx quit gracefully) or until nginx cannot be kept up (1). */
+export async function runController(flags: RunFlags): Promise<number> {
+  const logger = createLogger({ format: flags.logFormat, level: flags.logLevel });
+  const modelOptions = { ...modelOptionsFrom(flags), statusPort: flags.statusPort || undefined };
+  const metrics = new ControllerMetrics({ stubStatusPort: modelOptions.statusPort, defaultMetrics: true });
+  await prepareStateDir(modelOptions.stateDir);
+
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+
+  const nginx = new NginxProcess({
+    nginxBinary: flags.nginxBinary,
+    stateDir: modelOptions.stateDir,
+    logger,
+    onRestart: () => metrics.nginxRestarts.inc(),
+    onFatal: (reason) => {
+      logger.error('nginx cannot be kept up; exiting', { reason });
+      finish(EXIT_FAILED);
+    },
+  });
+
+  let source: Source;
+  const reporters: Reporter[] = [];
+  try {
+    if (flags.manifests && flags.manifests.length > 0) {
+      source = createDirectorySource({ paths: flags.manifests, logger, onManifestError: () => metrics.manifestErrors.inc() });
+    } else {
+      source = createKubernetesSource({ kubeconfig: flags.kubeconfig, watchNamespace: flags.watchNamespace });
+      reporters.push(
+        createKubeReporter({
+          kubeconfig: flags.kubeconfig,
+          publishService: flags.publishService,
+          publishStatusAddress: flags.publishStatusAddress,
+          electionId: flags.electionId,
+          electionNamespace: process.env.POD_NAMESPACE || 'portico',
+          identity: process.env.POD_NAME || hostname(),
+          controllerClass: flags.controllerClass,
+        }),
+      );
+    }
+  } catch (err) {
+    throw new ExitError(EXIT_FAILED, `portico run: ${(err as Error).message}`);
+  }
+
+  const loop = new SyncLoop({
+    source,
+    store: new Store(),
+    modelOptions,
+    templateDir: flags.templateDir,
+    nginxBinary: flags.nginxBinary,
+    reload: () => nginx.reload(),
+    logger,
+    metrics,
+    reporters,
+    debounceMs: flags.debounceMs,
+    minReloadIntervalMs: flags.minReloadIntervalMs,
+  });
+
+  let server: StatusServer | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info('shutting down: nginx finishes in-flight requests', { signal });
+    finish(0);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  let code: number;
+  try {
+    server = await startStatusServer({
+      port: flags.metricsPort,
+      metrics,
+      probe: {
+        healthy: () => {
+          if (loop.ready && !nginx.running) return { ok: false, reason: 'nginx is not running' };
+          return { ok: true };
+        },
+        ready: () => loop.ready && nginx.running,
+        configInForce: () => loop.configInForce,
+      },
+    });
+    logger.info('portico run started', {
+      source: flags.manifests ? 'directory' : 'kubernetes',
+      stateDir: modelOptions.stateDir,
+      httpPort: modelOptions.httpPort,
+      httpsPort: modelOptions.httpsPort,
+      metricsPort: server.port,
+    });
+    await Promise.race([loop.start(), finished]);
+    code = await finished;
+  } catch (err) {
+    if (err instanceof ManifestError) {
+      logger.error('cannot read manifests', { error: err.message });
+      code = EXIT_USAGE;
+    } else {
+      logger.error('controller failed', { error: (err as Error).stack ?? String(err) });
+      code = EXIT_FAILED;
+    }
+  }
+  process.removeListener('SIGTERM', onSignal);
+  process.removeListener('SIGINT', onSignal);
+  await loop.stop().catch((err: Error) => logger.error('stopping the sync loop', { error: err.message }));
+  await nginx.stop();
+  await server?.close();
+  logger.info('portico run stopped', { exitCode: code });
+  await new Promise<void>((r) => logger.on('finish', r).end());
+  // Anything a library left open must not keep a stopped controller alive.
+  setTimeout(() => process.exit(code), 200).unref();
+  return code;
+}

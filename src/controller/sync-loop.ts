@@ -1,0 +1,288 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { createHash } from 'node:crypto';
+import { applyConfig, checkConfigText, ConfigCheckError, ConfigWriteError, ReloadError } from '../apply/apply.js';
+import { buildModel } from '../model/build.js';
+import { refString, type ModelOptions, type NginxModel } from '../model/types.js';
+import { materializeStateFiles } from '../pipeline.js';
+import { compileRenderer, type ConfigRenderer } from '../render/render.js';
+import { loadTemplateSources } from '../render/templates.js';
+import type { Logger } from '../report/logger.js';
+import { rejectionLine, warningLine } from '../report/messages.js';
+import type { ControllerMetrics } from '../report/metrics.js';
+import type { Reporter, SyncReport } from '../report/types.js';
+import type { Source } from '../sources/types.js';
+import type { Store } from '../store/snapshot.js';
+import { BaseConfigError, planConfig, rememberAccepted, TemplateError, type LastAccepted, type Plan } from './plan.js';
+
+export interface SyncLoopOptions {
+  source: Source;
+  store: Store;
+  modelOptions: ModelOptions;
+  /** A customised copy of templates/, watched; undefined: the built-in templates (not watched). */
+  templateDir?: string;
+  nginxBinary: string;
+  /** Loads STATE/nginx.conf into nginx (HUP, or the first start). */
+  reload: () => Promise<void>;
+  logger: Logger;
+  metrics: ControllerMetrics;
+  reporters?: Reporter[];
+  /** Quiet time after the last event before a sync (default 100 ms). */
+  debounceMs?: number;
+  /** Minimum time between two reloads (default 1000 ms). */
+  minReloadIntervalMs?: number;
+  /** Debounce of template file events (default 100 ms). */
+  templateDebounceMs?: number;
+}
+
+/**
+ * Keeps nginx in step with the store: events are coalesced (debounce + minimum interval between reloads),
+ * nothing is rendered until the source is synced, one sync runs at a time, and a sync that fails in any
+ * way (template, nginx -t, write, reload) keeps the last good config serving and is reported.
+ */
+export class SyncLoop {
+  private renderer: ConfigRenderer | undefined;
+  /** The renderer that produced the config in force: the fallback while newer templates are broken. */
+  private goodRenderer: ConfigRenderer | undefined;
+  private templateWatcher: FSWatcher | undefined;
+  private templateTimer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private firstPendingAt: number | undefined;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private stopped = false;
+  private lastReloadAt = 0;
+  private fingerprint: string | undefined;
+  private appliedText: string | undefined;
+  private appliedHash: string | undefined;
+  private readonly lastAccepted: LastAccepted = new Map();
+  private loggedProblems = new Set<string>();
+  private readonly debounceMs: number;
+  private readonly minReloadIntervalMs: number;
+  private readonly waiters: Array<() => void> = [];
+  /** Syncs completed (any result); tests and the demo wait on it. */
+  syncCount = 0;
+  lastReport: SyncReport | undefined;
+
+  constructor(private readonly opts: SyncLoopOptions) {
+    this.debounceMs = opts.debounceMs ?? 100;
+    this.minReloadIntervalMs = opts.minReloadIntervalMs ?? 1000;
+  }
+
+  /** The nginx.conf in force (undefined before the first successful apply). */
+  get configInForce(): string | undefined {
+    return this.appliedText;
+  }
+
+  get ready(): boolean {
+    return this.appliedText !== undefined;
+  }
+
+  /** Compiles the templates (throws if they cannot be read), starts watching them, then starts the source. */
+  async start(): Promise<void> {
+    this.renderer = compileRenderer(await loadTemplateSources(this.opts.templateDir));
+    if (this.opts.templateDir) {
+      this.templateWatcher = watch(this.opts.templateDir, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 30, pollInterval: 10 } });
+      const onTemplate = () => {
+        if (this.templateTimer) clearTimeout(this.templateTimer);
+        this.templateTimer = setTimeout(() => void this.reloadTemplates(), this.opts.templateDebounceMs ?? 100);
+      };
+      this.templateWatcher.on('all', onTemplate);
+      await new Promise<void>((r) => this.templateWatcher!.once('ready', () => r()));
+    }
+    await this.opts.source.start(this.opts.store, (reason) => this.trigger(reason));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.templateTimer) clearTimeout(this.templateTimer);
+    await this.templateWatcher?.close();
+    await this.opts.source.stop();
+    await this.running;
+    for (const r of this.opts.reporters ?? []) await r.stop().catch(() => undefined);
+  }
+
+  /** An event happened: sync soon (coalesced). */
+  trigger(reason: string): void {
+    if (this.stopped) return;
+    this.opts.logger.debug('change', { reason });
+    if (!this.opts.source.synced) return; // the source calls again once synced
+    const now = Date.now();
+    this.firstPendingAt ??= now;
+    // Debounce, but never postpone a pending change by more than 10 debounce periods.
+    const debounced = Math.min(now + this.debounceMs, this.firstPendingAt + this.debounceMs * 10);
+    const at = Math.max(debounced, this.lastReloadAt + this.minReloadIntervalMs);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - now));
+  }
+
+  /** Resolves after the next sync completes. */
+  nextSync(): Promise<void> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    if (this.stopped) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.firstPendingAt = undefined;
+    this.running = this.syncOnce()
+      .catch((err: Error) => {
+        this.opts.logger.error('sync crashed', { error: err.stack ?? String(err) });
+      })
+      .finally(() => {
+        this.running = undefined;
+        this.syncCount++;
+        for (const w of this.waiters.splice(0)) w();
+        if (this.rerun) {
+          this.rerun = false;
+          this.trigger('changes during the last sync');
+        }
+      });
+  }
+
+  private async reloadTemplates(): Promise<void> {
+    const dir = this.opts.templateDir!;
+    try {
+      const next = compileRenderer(await loadTemplateSources(dir));
+      // Handlebars compiles lazily: render the current state once to catch a broken template now.
+      next(buildModel(this.opts.store.snapshot(), this.opts.modelOptions));
+      this.renderer = next;
+      this.opts.logger.info('templates reloaded', { templateDir: dir });
+      this.trigger('templates changed');
+    } catch (err) {
+      this.opts.metrics.templateErrors.inc();
+      this.opts.logger.error('templates not loaded; the last good templates and config stay', { templateDir: dir, error: (err as Error).message });
+    }
+  }
+
+  private check = async (model: NginxModel, text: string): Promise<string | undefined> => {
+    await materializeStateFiles(model);
+    try {
+      await checkConfigText({ nginxBinary: this.opts.nginxBinary, stateDir: model.options.stateDir }, text);
+      return undefined;
+    } catch (err) {
+      if (err instanceof ConfigCheckError) return err.message;
+      throw err;
+    }
+  };
+
+  private async plan(): Promise<Plan> {
+    const snapshot = this.opts.store.snapshot();
+    const { modelOptions } = this.opts;
+    try {
+      return await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted);
+    } catch (err) {
+      if (!(err instanceof TemplateError || err instanceof BaseConfigError)) throw err;
+      this.opts.metrics.templateErrors.inc();
+      if (!this.goodRenderer || this.goodRenderer === this.renderer) throw err;
+      this.opts.logger.error('the current templates fail; rendering with the last good templates', { error: err.message });
+      this.renderer = this.goodRenderer;
+      return planConfig(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted);
+    }
+  }
+
+  private async syncOnce(): Promise<void> {
+    const { metrics, logger, modelOptions } = this.opts;
+    const endTimer = metrics.syncDuration.startTimer();
+    let plan: Plan;
+    try {
+      plan = await this.plan();
+    } catch (err) {
+      endTimer();
+      metrics.syncs.inc({ result: 'failed' });
+      logger.error('sync failed; the last good config keeps serving', { error: (err as Error).message, kind: (err as Error).name });
+      return;
+    }
+    const fingerprint = fingerprintOf(plan.text, plan.model);
+    const changed = fingerprint !== this.fingerprint;
+    let error: string | undefined;
+    if (changed) {
+      metrics.reloadAttempts.inc();
+      try {
+        await materializeStateFiles(plan.model);
+        const res = await applyConfig({
+          nginxBinary: this.opts.nginxBinary,
+          stateDir: modelOptions.stateDir,
+          text: plan.text,
+          fingerprint,
+          inForce: this.fingerprint,
+          reload: this.opts.reload,
+        });
+        this.fingerprint = fingerprint;
+        this.appliedText = plan.text;
+        this.appliedHash = res.hash;
+        this.goodRenderer = this.renderer;
+        this.lastReloadAt = Date.now();
+        metrics.reloadSuccesses.inc();
+        metrics.lastReloadSuccess.setToCurrentTime();
+        metrics.setConfigHash(res.hash);
+        logger.info('config applied', { hash: res.hash, servers: plan.model.servers.length, upstreams: plan.model.upstreams.length, checks: plan.checks });
+      } catch (err) {
+        metrics.reloadFailures.inc();
+        error = (err as Error).message;
+        if (err instanceof ReloadError) {
+          // The file is in place; nginx will pick it up when it is (re)started.
+          this.fingerprint = fingerprint;
+          this.appliedText = plan.text;
+        }
+        const kind = err instanceof ConfigWriteError || err instanceof ConfigCheckError || err instanceof ReloadError ? err.name : 'Error';
+        logger.error('config not applied; the last good config keeps serving', { error, kind });
+      }
+    }
+    if (!error) rememberAccepted(this.lastAccepted, plan, this.opts.store.snapshot());
+    endTimer();
+    metrics.syncs.inc({ result: error ? 'failed' : changed ? 'applied' : 'unchanged' });
+    this.reportModel(plan);
+    const report: SyncReport = { model: plan.model, reloaded: changed && !error, configHash: this.appliedHash ?? '', error, excluded: plan.excluded };
+    this.lastReport = report;
+    for (const r of this.opts.reporters ?? []) {
+      try {
+        await r.onSync(report);
+      } catch (err) {
+        logger.error('reporter failed', { error: (err as Error).message });
+      }
+    }
+  }
+
+  /** Metrics of the model, and a log line for each rejection and warning the first time it appears. */
+  private reportModel(plan: Plan): void {
+    const { metrics, logger } = this.opts;
+    const rejected = new Set([...plan.model.rejections, ...plan.excluded].map((r) => refString(r.ingress)));
+    metrics.ingressesOwned.set(plan.model.owned.length);
+    metrics.ingressesRejected.set(rejected.size);
+    metrics.ingressesExcluded.set(plan.excluded.length);
+    const now = new Set<string>();
+    const substituted = new Set(plan.substituted.map(refString));
+    for (const r of [...plan.model.rejections, ...plan.excluded]) {
+      const line = rejectionLine(r);
+      now.add(line);
+      if (this.loggedProblems.has(line)) continue;
+      const key = refString(r.ingress);
+      logger.warn(line, {
+        ingress: key,
+        field: r.field,
+        reason: r.reason,
+        whole: r.whole,
+        excluded: plan.excluded.includes(r) || undefined,
+        keepsServing: substituted.has(key) ? 'last accepted version' : undefined,
+      });
+    }
+    for (const w of plan.model.warnings) {
+      const line = warningLine(w);
+      now.add(line);
+      if (!this.loggedProblems.has(line)) logger.warn(line, { ingress: w.ingress ? refString(w.ingress) : undefined, object: w.object });
+    }
+    this.loggedProblems = now;
+  }
+}
+
+/** What decides whether a reload is needed: the text and the content of every file it refers to. */
+function fingerprintOf(text: string, model: NginxModel): string {
+  const h = createHash('sha256').update(text);
+  for (const f of [...model.files].sort((a, b) => a.path.localeCompare(b.path))) h.update(`\0${f.path}\0${f.mode}\0${f.content}`);
+  return h.digest('hex');
+}

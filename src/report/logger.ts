@@ -1,0 +1,37 @@
+import winston from 'winston';
+
+export type LogFormat = 'json' | 'text';
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type Logger = winston.Logger;
+
+/**
+ * The controller's logger: one JSON object per line by default (what log collectors want), or
+ * `LEVEL message key=value ...` lines with `--log-format text`. Everything goes to stdout.
+ */
+export function createLogger(opts: { format?: LogFormat; level?: LogLevel; stream?: NodeJS.WritableStream } = {}): Logger {
+  const format =
+    opts.format === 'text'
+      ? winston.format.combine(
+          winston.format.timestamp(),
+          winston.format.printf((info) => {
+            const { level, message, timestamp, ...rest } = info as Record<string, unknown>;
+            const fields = Object.entries(rest)
+              .filter(([k]) => typeof k === 'string')
+              .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v)}`)
+              .join(' ');
+            return `${String(timestamp)} ${String(level).toUpperCase()} ${String(message)}${fields ? ` ${fields}` : ''}`;
+          }),
+        )
+      : winston.format.combine(winston.format.timestamp(), winston.format.json());
+  const transport = opts.stream
+    ? new winston.transports.Stream({ stream: opts.stream })
+    : new winston.transports.Console();
+  return winston.createLogger({ level: opts.level ?? 'info', format, transports: [transport] });
+}
+
+/** A logger that drops everything (unit tests). */
+export function silentLogger(): Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
