@@ -1,0 +1,157 @@
+import { execa, type ResultPromise } from 'execa';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { metricValue } from '../../src/report/metrics.js';
+import type { KubeObject } from '../../src/store/types.js';
+import { request, type Reply, type RequestOptions } from './http.js';
+import { tempStateDir } from './nginx.js';
+import { freePort, waitFor } from './processes.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(root, 'dist', 'cli', 'main.js');
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, await newestMtime(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, (await stat(full)).mtimeMs);
+  }
+  return newest;
+}
+
+let built: Promise<void> | undefined;
+/** `npm test` builds first (pretest); a single test file run builds here when dist/ is older than src/. */
+export function ensureBuilt(): Promise<void> {
+  built ??= (async () => {
+    const distTime = await stat(CLI).then((s) => s.mtimeMs, () => 0);
+    if (distTime >= (await newestMtime(join(root, 'src')))) return;
+    await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false });
+  })();
+  return built;
+}
+
+export interface ControllerOptions {
+  /** Initial files in the manifest directory: name → objects or YAML text. */
+  files?: Record<string, KubeObject[] | string>;
+  args?: string[];
+  debounceMs?: number;
+  minReloadIntervalMs?: number;
+  templateDir?: string;
+}
+
+export interface RunningController {
+  dir: string;
+  stateDir: string;
+  httpPort: number;
+  httpsPort: number;
+  metricsPort: number;
+  statusPort: number;
+  child: ResultPromise;
+  /** Parsed JSON log lines so far. */
+  logs: Array<Record<string, unknown> & { level: string; message: string }>;
+  writeFile(name: string, content: KubeObject[] | string): Promise<void>;
+  removeFile(name: string): Promise<void>;
+  get(host: string, path: string, extra?: Partial<RequestOptions>): Promise<Reply>;
+  /** GET on the metrics port. */
+  status(path: string): Promise<Reply>;
+  metric(name: string, labels?: Record<string, string>): Promise<number | undefined>;
+  /** Waits until a request answers with the given backend (echo service name) or status. */
+  waitForBackend(host: string, path: string, service: string | null, status?: number, timeoutMs?: number): Promise<Reply>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | undefined>;
+  stop(): Promise<number | undefined>;
+}
+
+export function toYaml(content: KubeObject[] | string): string {
+  return typeof content === 'string' ? content : content.map((o) => stringify(o)).join('---\n');
+}
+
+/** Starts `node dist/cli/main.js run --manifests DIR` as a real child process on free ports, ready (readyz 200). */
+export async function startController(opts: ControllerOptions = {}): Promise<RunningController> {
+  await ensureBuilt();
+  const base = await tempStateDir('portico-run-');
+  const dir = join(base, 'manifests');
+  const stateDir = join(base, 'state');
+  await mkdir(dir, { recursive: true });
+  for (const [name, content] of Object.entries(opts.files ?? {})) await writeFile(join(dir, name), toYaml(content));
+  const [httpPort, httpsPort, metricsPort, statusPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const args = [
+    CLI, 'run', '--manifests', dir, '--state-dir', stateDir,
+    '--http-port', String(httpPort), '--https-port', String(httpsPort),
+    '--metrics-port', String(metricsPort), '--status-port', String(statusPort),
+    '--debounce-ms', String(opts.debounceMs ?? 50), '--min-reload-interval-ms', String(opts.minReloadIntervalMs ?? 200),
+    '--log-level', 'debug',
+    ...(opts.templateDir ? ['--template-dir', opts.templateDir] : []),
+    ...(opts.args ?? []),
+  ];
+  const child = execa('node', args, { reject: false, buffer: false, stdin: 'ignore', env: { PATH: `${process.env.PATH}:/usr/sbin` } });
+  const logs: RunningController['logs'] = [];
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        logs.push({ level: 'raw', message: line });
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = child.then((r) => r.exitCode);
+  let exitedYet = false;
+  void exited.then(() => (exitedYet = true));
+
+  const status = (path: string) => request({ port: metricsPort, path });
+  const ctl: RunningController = {
+    dir,
+    stateDir,
+    httpPort,
+    httpsPort,
+    metricsPort,
+    statusPort,
+    child,
+    logs,
+    writeFile: (name, content) => writeFile(join(dir, name), toYaml(content)),
+    removeFile: (name) => rm(join(dir, name), { force: true }),
+    get: (host, path, extra = {}) => request({ port: httpPort, host, path, ...extra }),
+    status,
+    metric: async (name, labels) => metricValue((await status('/metrics')).body, name, labels),
+    waitForBackend: async (host, path, service, want = 200, timeoutMs = 10000) => {
+      let last: Reply | undefined;
+      await waitFor(
+        async () => {
+          last = await ctl.get(host, path);
+          return last.status === want && (service === null || last.echo?.service === service);
+        },
+        timeoutMs,
+        `${host}${path} → ${service ?? want} (last: ${last?.status} ${last?.echo?.service ?? last?.body.slice(0, 80)})`,
+      );
+      return last!;
+    },
+    exited,
+    stop: async () => {
+      if (!exitedYet) child.kill('SIGTERM');
+      const code = await exited;
+      await rm(base, { recursive: true, force: true }).catch(() => undefined);
+      return code;
+    },
+  };
+  try {
+    await waitFor(async () => {
+      if (exitedYet) throw new Error('exited');
+      return (await status('/readyz')).status === 200;
+    }, 20000, 'controller ready');
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`controller did not become ready: ${(err as Error).message}\nstderr: ${stderr}\nlogs: ${logs.map((l) => JSON.stringify(l)).join('\n')}`);
+  }
+  return ctl;
+}
