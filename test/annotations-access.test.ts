@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeObject } from '../src/store/types.js';
-import { apr1Hash, basic, shaHash, startAuthService, type AuthService } from './support/auth.js';
+import { apr1Hash, basic, shaHash, startAuthService, startDnsServer, type AuthService } from './support/auth.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
 
 const P = 'nginx.ingress.kubernetes.io';
@@ -300,5 +300,64 @@ describe('global source ranges and snippets allowed by the operator', () => {
     const r = await s.get('snip.test', '/', FROM_2);
     expect([r.status, r.headers['x-snippet']]).toEqual([200, undefined]);
     expect(s.model.warnings.map((w) => w.message)).toContainEqual(expect.stringContaining('configuration-snippet is ignored'));
+  });
+});
+
+describe('auth-url naming a host: resolved when requests arrive, never at nginx -t', () => {
+  let backends: Backends;
+  let auth: AuthService;
+  let dns: AuthService;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    backends = await startBackends('app');
+    auth = await startAuthService();
+    dns = await startDnsServer();
+    s = await startScenario(
+      [
+        INGRESS_CLASS,
+        ...serviceFor('default', 'app', [backends.by.app!]),
+        ing('named', 'named.test', 'app', { 'auth-url': `http://auth.portico.test:${auth.port}/verify` }),
+        ing('unresolvable', 'unresolvable.test', 'app', { 'auth-url': 'http://no-such-host.invalid/verify' }),
+        ing('neighbour', 'neighbour.test', 'app'),
+      ],
+      { resolvers: [`127.0.0.1:${dns.port}`] },
+    );
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+    await dns?.stop();
+    await auth?.stop();
+    await backends?.stopAll();
+  });
+
+  test('a host name resolved through the configured resolver reaches the auth service', async () => {
+    expect((await s.get('named.test', '/')).status).toBe(401);
+    const ok = await s.get('named.test', '/', { headers: { authorization: 'Bearer good' } });
+    expect([ok.status, ok.echo?.service]).toEqual([200, 'app']);
+  });
+
+  test('a name that does not resolve passes nginx -t and fails only its own requests (closed: 500)', async () => {
+    expect((await s.get('unresolvable.test', '/', { headers: { authorization: 'Bearer good' } })).status).toBe(500);
+    expect((await s.get('neighbour.test', '/')).status).toBe(200);
+  });
+
+  test('without any resolver the Ingress is accepted, warned about, and fails closed', async () => {
+    const noResolver = await startScenario([
+      INGRESS_CLASS,
+      ...serviceFor('default', 'app', [backends.by.app!]),
+      ing('named', 'named.test', 'app', { 'auth-url': `http://auth.portico.test:${auth.port}/verify` }),
+    ]);
+    try {
+      expect((await noResolver.get('named.test', '/', { headers: { authorization: 'Bearer good' } })).status).toBe(500);
+      expect(noResolver.model.warnings.map((w) => w.message)).toContain(
+        'auth-url: host auth.portico.test is resolved when requests arrive and no DNS resolver is configured; its requests answer 500',
+      );
+      expect(noResolver.conf).not.toMatch(/^\s*resolver /m);
+      expect(s.conf).toMatch(new RegExp(`^\\s*resolver 127\\.0\\.0\\.1:${dns.port} valid=30s;$`, 'm'));
+    } finally {
+      await noResolver.stop();
+    }
   });
 });

@@ -17,6 +17,8 @@ export interface ModelOptions {
   /** Absolute path; everything nginx reads or writes lives below it. */
   stateDir: string;
   allowSnippetAnnotations: boolean;
+  /** DNS servers (IP addresses) for names nginx resolves when requests arrive (auth-url); in a cluster, /etc/resolv.conf's. */
+  resolvers?: string[];
   /** Port of the controller's own status server that nginx's stub_status listens on; 0 turns it off. */
   statusPort?: number;
 }

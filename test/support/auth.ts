@@ -11,10 +11,19 @@ export interface AuthService {
 }
 
 /** Starts test/support/auth-server.mjs (an external auth service) as its own process. */
-export async function startAuthService(): Promise<AuthService> {
-  const child = execa('node', [join(here, 'auth-server.mjs'), '0'], { reject: false, buffer: false });
+export function startAuthService(): Promise<AuthService> {
+  return startScript('auth-server.mjs');
+}
+
+/** Starts test/support/dns-server.mjs: A records 127.0.0.1 for *.portico.test, NXDOMAIN otherwise (UDP). */
+export function startDnsServer(): Promise<AuthService> {
+  return startScript('dns-server.mjs');
+}
+
+async function startScript(script: string): Promise<AuthService> {
+  const child = execa('node', [join(here, script), '0'], { reject: false, buffer: false });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('auth service did not start')), 10000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10000);
     child.stdout!.on('data', (chunk: Buffer) => {
       const m = /listening (\d+)/.exec(chunk.toString());
       if (m) {
@@ -22,7 +31,7 @@ export async function startAuthService(): Promise<AuthService> {
         resolve(Number(m[1]));
       }
     });
-    child.on('exit', () => reject(new Error('auth service exited')));
+    child.on('exit', () => reject(new Error(`${script} exited`)));
   });
   return {
     port,

@@ -1,10 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
-import { authExternalFamily, checkAuthUrl } from './auth-external.js';
+import { authExternalFamily, checkAuthUrl, resolverArgs } from './auth-external.js';
 import { AnnotationError, type AnnotationInput } from './types.js';
 
-function parse(annotations: Record<string, string>) {
+function parse(annotations: Record<string, string>, resolvers?: string[]) {
   const warnings: string[] = [];
-  const input = { ref: { namespace: 'web', name: 'shop' }, get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m) } as unknown as AnnotationInput;
+  const input = {
+    ref: { namespace: 'web', name: 'shop' },
+    get: (k: string) => annotations[k],
+    warn: (m: string) => warnings.push(m),
+    options: { resolvers },
+  } as unknown as AnnotationInput;
   try {
     return { result: authExternalFamily.parse(input), warnings };
   } catch (err) {
@@ -26,7 +31,7 @@ describe('external auth annotations', () => {
         'auth-method': 'post',
         'auth-signin': 'https://login.example.com/oauth2/start',
         'auth-response-headers': 'X-Auth-Request-User, X-Auth-Request-Email',
-      }).result,
+      }, ['10.96.0.10', 'fd00::a', 'not-an-ip']).result,
     ).toEqual({
       url: 'http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth?allowed_groups=a,b',
       method: 'POST',
@@ -36,11 +41,22 @@ describe('external auth annotations', () => {
         { name: 'X-Auth-Request-User', variable: 'x_auth_request_user' },
         { name: 'X-Auth-Request-Email', variable: 'x_auth_request_email' },
       ],
+      resolveAtRequestTime: true,
+      resolvers: ['10.96.0.10', '[fd00::a]'],
     });
+  });
+
+  test('a host name is resolved when requests arrive; without a resolver that fails closed, with a warning', () => {
+    const r = parse({ 'auth-url': 'http://auth.example.com/' });
+    expect(r.result?.resolveAtRequestTime).toBe(true);
+    expect(r.warnings).toEqual(['auth-url: host auth.example.com is resolved when requests arrive and no DNS resolver is configured; its requests answer 500']);
+    expect(parse({ 'auth-url': 'http://10.0.0.1/' }).result?.resolveAtRequestTime).toBe(false);
+    expect(parse({ 'auth-url': 'http://[::1]/' }).warnings).toEqual([]);
   });
 
   test('a URL without a path gets "/" (proxy_pass would otherwise forward the internal URI); signin keeps its query', () => {
     const r = parse({ 'auth-url': 'https://10.0.0.5:8443', 'auth-signin': 'https://l.test/s?x=1', 'auth-signin-redirect-param': 'return_to' });
+    expect(r.result?.resolveAtRequestTime).toBe(false);
     expect(r.result?.url).toBe('https://10.0.0.5:8443/');
     expect(r.result?.signinRedirect).toBe('https://l.test/s?x=1&return_to=$scheme://$http_host$request_uri');
     expect(parse({ 'auth-url': 'http://[::1]:9000?a=b' }).result?.url).toBe('http://[::1]:9000/?a=b');
@@ -82,6 +98,15 @@ describe('external auth annotations', () => {
     [{ 'auth-response-headers': '$upstream_http_x' }, 'auth-response-headers'],
   ])('%j is rejected', (annotations, key) => {
     expect(parse({ 'auth-url': 'http://a.test/', ...annotations }).error?.annotation).toBe(key);
+  });
+
+  test('resolver addresses: IPs with an optional port; anything else is dropped', () => {
+    expect(resolverArgs(['10.0.0.10', '127.0.0.1:5353', '::1', '[fd00::1]:53', 'dns.local', '1.2.3.4:0', '1.2.3.4;', '[::1]:99999'])).toEqual([
+      '10.0.0.10',
+      '127.0.0.1:5353',
+      '[::1]',
+      '[fd00::1]:53',
+    ]);
   });
 
   test('checkAuthUrl accepts ordinary URLs', () => {

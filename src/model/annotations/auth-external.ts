@@ -22,9 +22,24 @@ export interface AuthExternalAnnotation {
   signinRedirect: string | undefined;
   /** Response headers to copy: the header name and the `$upstream_http_` suffix. */
   responseHeaders: Array<{ name: string; variable: string }>;
+  /**
+   * The URL names a host rather than an IP address: nginx resolves it when requests arrive (through
+   * `resolvers`), so a name that does not resolve fails this Ingress's requests, not `nginx -t` for all.
+   */
+  resolveAtRequestTime: boolean;
+  /** `resolver` arguments (IPv6 in brackets), from ModelOptions.resolvers. */
+  resolvers: string[];
 }
 
-const OFF: AuthExternalAnnotation = { url: undefined, method: undefined, location: undefined, signinRedirect: undefined, responseHeaders: [] };
+const OFF: AuthExternalAnnotation = {
+  url: undefined,
+  method: undefined,
+  location: undefined,
+  signinRedirect: undefined,
+  responseHeaders: [],
+  resolveAtRequestTime: false,
+  resolvers: [],
+};
 
 /** URL characters without quotes, `$`, `;`, whitespace, backslash, braces, `#`, `<>` or `^|`. */
 const URL_CHARS_RE = /^[A-Za-z0-9\-._~%!&()*+,=:@/?[\]]+$/;
@@ -47,6 +62,19 @@ export function checkAuthUrl(value: string): string | undefined {
   if (/[[\]]/.test(rest)) return 'brackets are only allowed around an IPv6 host';
   if (/(^|\/)\.\.?(\/|$|\?)/.test(rest)) return 'must not contain "." or ".." path segments';
   return undefined;
+}
+
+/** Resolver addresses (`IP`, `IPv4:PORT`, `[IPv6]:PORT`) as nginx `resolver` arguments; anything else is dropped. */
+export function resolverArgs(addresses: readonly string[]): string[] {
+  return addresses.flatMap((a) => {
+    if (isIP(a) === 4) return [a];
+    if (isIP(a) === 6) return [`[${a}]`];
+    const m = /^(?:([0-9.]+)|\[([0-9a-fA-F:.]+)\]):(\d{1,5})$/.exec(a);
+    if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) return [];
+    if (m[1] !== undefined && isIP(m[1]) === 4) return [`${m[1]}:${Number(m[3])}`];
+    if (m[2] !== undefined && isIP(m[2]) === 6) return [`[${m[2]}]:${Number(m[3])}`];
+    return [];
+  });
 }
 
 export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
@@ -96,6 +124,12 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
     // proxy_pass needs a URI part, or nginx would send the internal location's own URI to the auth service.
     const split = /^(https?:\/\/[^/?]+)(.*)$/.exec(url)!;
     const target = split[2]!.startsWith('/') ? url : `${split[1]}/${split[2]}`;
-    return { url: target, method, location, signinRedirect, responseHeaders };
+    const host = /^https?:\/\/([^/?:[\]]+|\[[^\]]+\])/.exec(url)![1]!;
+    const resolveAtRequestTime = isIP(host.replace(/^\[|\]$/g, '')) === 0;
+    const resolvers = resolverArgs(input.options.resolvers ?? []);
+    if (resolveAtRequestTime && resolvers.length === 0) {
+      input.warn(`auth-url: host ${host} is resolved when requests arrive and no DNS resolver is configured; its requests answer 500`);
+    }
+    return { url: target, method, location, signinRedirect, responseHeaders, resolveAtRequestTime, resolvers };
   },
 };
