@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin"
 bash scripts/install-deps.sh
 npm test -- --ci
+npm run lint:dockerfile
 if [ -f scripts/e2e-setup.sh ] && [ -f jest.e2e.config.js ]; then
   npm run e2e:setup
   npm run e2e -- --ci
