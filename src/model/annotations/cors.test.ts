@@ -3,18 +3,21 @@ import { corsFamily, originPattern } from './cors.js';
 import { AnnotationError, type AnnotationInput } from './types.js';
 
 function parse(annotations: Record<string, string>) {
-  const input = { get: (k: string) => annotations[k], warn: () => undefined } as unknown as AnnotationInput;
+  const warnings: string[] = [];
+  const input = { get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m) } as unknown as AnnotationInput;
   try {
-    return { result: corsFamily.parse(input) };
+    return { result: corsFamily.parse(input), warnings };
   } catch (err) {
-    if (err instanceof AnnotationError) return { error: err };
+    if (err instanceof AnnotationError) return { error: err, warnings };
     throw err;
   }
 }
 
 describe('CORS annotations', () => {
   test('off unless enable-cors is "true"', () => {
-    expect(parse({ 'cors-allow-origin': 'https://a.test' }).result?.enabled).toBe(false);
+    const stray = parse({ 'cors-allow-origin': 'https://a.test', 'cors-max-age': '5' });
+    expect(stray.result?.enabled).toBe(false);
+    expect(stray.warnings).toEqual(['cors-allow-origin, cors-max-age ignored without enable-cors: "true"']);
     expect(parse({ 'enable-cors': 'false' }).result?.enabled).toBe(false);
     expect(parse({ 'enable-cors': 'yes' }).error?.annotation).toBe('enable-cors');
   });

@@ -71,7 +71,11 @@ export const corsFamily: AnnotationFamily<CorsAnnotation> = {
   keys: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-allow-credentials', 'cors-max-age', 'cors-expose-headers'],
   parse(input) {
     const enabledRaw = input.get('enable-cors');
-    if (enabledRaw === undefined) return OFF;
+    if (enabledRaw === undefined) {
+      const stray = corsFamily.keys.filter((k) => k !== 'enable-cors' && input.get(k) !== undefined);
+      if (stray.length > 0) input.warn(`${stray.join(', ')} ignored without enable-cors: "true"`);
+      return OFF;
+    }
     const enabled = parseBool(enabledRaw);
     if (enabled === undefined) throw new AnnotationError('enable-cors', 'must be "true" or "false"');
     if (!enabled) return OFF;
