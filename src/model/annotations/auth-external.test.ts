@@ -96,6 +96,8 @@ describe('external auth annotations', () => {
     [{ 'auth-response-headers': 'X-Ok, X Bad' }, 'auth-response-headers'],
     [{ 'auth-response-headers': 'X-User;add_header' }, 'auth-response-headers'],
     [{ 'auth-response-headers': '$upstream_http_x' }, 'auth-response-headers'],
+    [{ 'auth-response-headers': 'X-User, Host' }, 'auth-response-headers'],
+    [{ 'auth-response-headers': 'transfer-encoding' }, 'auth-response-headers'],
   ])('%j is rejected', (annotations, key) => {
     expect(parse({ 'auth-url': 'http://a.test/', ...annotations }).error?.annotation).toBe(key);
   });

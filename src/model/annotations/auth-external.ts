@@ -46,6 +46,8 @@ const URL_CHARS_RE = /^[A-Za-z0-9\-._~%!&()*+,=:@/?[\]]+$/;
 const HOST_RE = /^(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const HEADER_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
+/** Headers the proxy itself sets or that frame the request: an auth service may not replace them. */
+const HOP_HEADERS = new Set(['host', 'connection', 'upgrade', 'content-length', 'transfer-encoding', 'keep-alive', 'te', 'trailer', 'proxy-connection']);
 
 /** A plain http or https URL: allowlisted characters, a DNS name or IP address, no nginx variable. */
 export function checkAuthUrl(value: string): string | undefined {
@@ -115,6 +117,7 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
         const name = part.trim();
         if (name === '') continue;
         if (!HEADER_RE.test(name)) throw new AnnotationError('auth-response-headers', `${JSON.stringify(name)}: ${/[^A-Za-z0-9-]/.test(name) ? describeBadChar(name) : 'not a header name'}`);
+        if (HOP_HEADERS.has(name.toLowerCase())) throw new AnnotationError('auth-response-headers', `${name} is set by the proxy and cannot be copied`);
         if (responseHeaders.length >= 64) throw new AnnotationError('auth-response-headers', 'more than 64 headers');
         responseHeaders.push({ name, variable: name.toLowerCase().replace(/-/g, '_') });
       }
