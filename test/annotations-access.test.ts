@@ -66,6 +66,14 @@ describe('access-control annotations through a real nginx', () => {
       ing('rps', 'rps.test', 'app', { 'limit-rps': '2', 'limit-burst-multiplier': '1' }),
       ing('conn', 'conn.test', 'app', { 'limit-connections': '1' }),
       ing('snippet', 'snippet.test', 'app', { 'configuration-snippet': 'add_header X-Snippet "on" always;' }),
+      ing('all', 'all.test', 'app', {
+        'enable-cors': 'true',
+        'cors-allow-origin': 'https://app.example.com',
+        'allowlist-source-range': '127.0.0.1',
+        'auth-type': 'basic',
+        'auth-secret': 'htpasswd',
+        'auth-url': authUrl,
+      }),
     ];
     s = await startScenario(objects);
     // mkdtemp makes the state dir 0700; nginx workers (nobody, when the tests run as root) must traverse it
@@ -200,6 +208,19 @@ describe('access-control annotations through a real nginx', () => {
     expect(r.headers['access-control-allow-origin']).toBe('*');
     expect(r.headers['access-control-allow-credentials']).toBe('true');
     expect(r.headers['access-control-allow-methods']).toBe('GET, PUT, POST, DELETE, PATCH, OPTIONS');
+  });
+
+  test('CORS "if" blocks do not drop access control: source range, basic auth and auth-url still apply to allowed origins', async () => {
+    const origin = { origin: 'https://app.example.com' };
+    expect((await s.get('all.test', '/', { ...FROM_2, headers: { ...origin, ...basic('alice', 'wonderland') } })).status).toBe(403);
+    const noCreds = await s.get('all.test', '/', { ...FROM_1, headers: origin });
+    expect([noCreds.status, noCreds.headers['access-control-allow-origin']]).toEqual([401, 'https://app.example.com']);
+    // Basic auth passes but the auth service sees no Bearer token (Authorization carries Basic): 401.
+    expect((await s.get('all.test', '/', { ...FROM_1, headers: { ...origin, ...basic('alice', 'wonderland') } })).status).toBe(401);
+    expect((await s.get('all.test', '/', { ...FROM_1, headers: { origin: 'https://evil.test', ...basic('alice', 'wonderland') } })).status).toBe(401);
+    const through = await s.get('all.test', '/', { ...FROM_1, headers: { ...origin, ...basic('alice', 'wonderland'), 'x-auth-token': 'good' } });
+    expect([through.status, through.echo?.service, through.headers['access-control-allow-origin']]).toEqual([200, 'app', 'https://app.example.com']);
+    expect((await s.get('all.test', '/', { ...FROM_1, headers: { ...origin, ...basic('alice', 'bad'), 'x-auth-token': 'good' } })).status).toBe(401);
   });
 
   test('limit-rps: a burst over rate + burst gets 503s; traffic within the limit gets 200', async () => {

@@ -1,5 +1,6 @@
 // A real external-auth service for tests (auth-url). Usage: node auth-server.mjs [PORT]; prints "listening PORT".
-// Authorization "Bearer good" → 200 with X-Auth-User: alice; "Bearer forbidden" → 403; anything else → 401.
+// Authorization "Bearer good" (or X-Auth-Token: good) → 200 with X-Auth-User: alice; "Bearer forbidden" → 403;
+// anything else → 401.
 // Every answer reports what the auth request looked like in X-Auth-Saw-* headers, so tests can check it.
 import http from 'node:http';
 
@@ -11,7 +12,8 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     count++;
     const auth = req.headers.authorization ?? '';
-    const status = auth === 'Bearer good' ? 200 : auth === 'Bearer forbidden' ? 403 : 401;
+    const token = req.headers['x-auth-token'];
+    const status = auth === 'Bearer good' || token === 'good' ? 200 : auth === 'Bearer forbidden' ? 403 : 401;
     res.writeHead(status, {
       'content-type': 'text/plain',
       'x-auth-user': status === 200 ? 'alice' : '',
