@@ -32,6 +32,7 @@ describe('snippet annotations', () => {
     'add_header X-Frame-Options "DENY" always;',
     'if ($http_x_block) {\n  return 403;\n}',
     'set $x "a;b}{";  # a comment with } and {\nadd_header X $x;',
+    'return 200 "{}";',
     "more_set_headers 'X: y';",
     'location = /x { return 200 "ok"; }',
   ])('accepts %j', (text) => {
@@ -56,6 +57,8 @@ describe('snippet annotations', () => {
     ["add_header X 'y;", /unbalanced quotes/],
     ['add_header X "a\nb";', /spans lines/],
     ['add_header X y', /must end with/],
+    ['return 200 "{";', /unbalanced braces \(quoted/],
+    ['add_header X y; # }', /unbalanced braces \(quoted/],
     ['add_header X \\;', /must end with/],
     ['add_header X y;\r\nreturn 200;', /U\+000D/],
     ['add_header X "ｙ";', /U\+FF59/],

@@ -86,6 +86,8 @@ export function checkSnippet(text: string): string | undefined {
     if (!/\s/.test(c)) last = c;
   }
   if (quote) return 'unbalanced quotes';
+  // The template helper counts braces without parsing (an independent check): keep the two in agreement.
+  if ((text.match(/{/g) ?? []).length !== (text.match(/}/g) ?? []).length) return 'unbalanced braces (quoted and commented braces count too)';
   if (depth !== 0) return 'unbalanced braces';
   if (last !== '' && last !== ';' && last !== '}') return 'the last directive must end with ";" or "}"';
   return undefined;
