@@ -1,0 +1,240 @@
+// The controller against a real API server, with exactly the RBAC of manifests/base: Ingresses made
+// with kubectl are served by its nginx, status and Events are written by the leader, API server
+// restarts are survived, and leadership moves when the leader dies.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { resolve } from 'node:path';
+import { startCluster, type Cluster } from './harness/cluster.js';
+import { Kubectl } from './harness/kubectl.js';
+import { createTestNetwork, type TestNetwork } from './harness/netns.js';
+import { waitFor } from './harness/process.js';
+import { tokenKubeconfig } from './harness/serviceaccount.js';
+import { startControllerProcess, type ControllerProcess } from './controller-process.js';
+
+const MANIFESTS = resolve(process.cwd(), 'manifests');
+const ECHO = resolve(process.cwd(), 'test', 'support', 'echo-server.mjs');
+const NS = 'e2e-apps';
+const ADDRESS_A = '192.0.2.10';
+const ADDRESS_B = '192.0.2.20';
+/** How long a change may take to reach nginx (informer event + debounce + reload). */
+const CONVERGE_MS = 20_000;
+
+interface IngressJson {
+  metadata: { name: string; uid: string };
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
+}
+
+function ingress(name: string, host: string, service: string, opts: { path?: string; className?: string; annotations?: Record<string, string> } = {}) {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: NS, annotations: opts.annotations ?? {} },
+    spec: {
+      ingressClassName: opts.className ?? 'portico',
+      rules: [
+        {
+          host,
+          http: { paths: [{ path: opts.path ?? '/', pathType: 'Prefix', backend: { service: { name: service, port: { name: 'http' } } } }] },
+        },
+      ],
+    },
+  };
+}
+
+function backendObjects(name: string, address: string) {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: NS },
+      spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-1`, namespace: NS, labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    },
+  ];
+}
+
+describe('portico run against a real API server', () => {
+  let cluster: Cluster;
+  let admin: Kubectl;
+  let net: TestNetwork;
+  let saKubeconfig: string;
+  const controllers: ControllerProcess[] = [];
+  let a: ControllerProcess;
+
+  const status = async (name: string): Promise<Array<{ ip?: string; hostname?: string }>> =>
+    (await admin.getJson<IngressJson>('ingress', name, NS)).status?.loadBalancer?.ingress ?? [];
+
+  const waitServed = async (c: ControllerProcess, host: string, path: string, service: string | null, want = 200): Promise<void> => {
+    let last = '';
+    await waitFor(
+      `${host}${path} → ${service ?? want} on ${c.identity}`,
+      async () => {
+        const r = await c.get(host, path);
+        last = `${r.status} ${r.service ?? r.body.slice(0, 60)}`;
+        return r.status === want && (service === null || r.service === service);
+      },
+      { timeoutMs: CONVERGE_MS, intervalMs: 200, abort: () => (c.running() ? undefined : `controller exited:\n${c.output().slice(-3000)}`) },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (last: ${last})\n--- controller output (tail) ---\n${c.output().slice(-3000)}`);
+    });
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    admin = new Kubectl(cluster.adminKubeconfigPath);
+    await admin.applyKustomize(`${MANIFESTS}/base`);
+    saKubeconfig = await tokenKubeconfig(cluster, 'portico', 'portico');
+
+    net = await createTestNetwork({ addresses: 2 });
+    const [addrA, addrB] = net.addresses;
+    net.runInNamespace('node', [ECHO, 'svc-a', '8080', addrA!]);
+    net.runInNamespace('node', [ECHO, 'svc-b', '8080', addrB!]);
+    for (const addr of [addrA, addrB]) {
+      await waitFor(`echo backend ${addr}`, async () => (await fetch(`http://${addr}:8080/`, { signal: AbortSignal.timeout(1_000) })).ok, {
+        timeoutMs: 20_000,
+      });
+    }
+    await admin.run(['create', 'namespace', NS]);
+    await admin.applyObjects([
+      ...backendObjects('svc-a', addrA!),
+      ...backendObjects('svc-b', addrB!),
+      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'other' }, spec: { controller: 'example.com/other' } },
+    ]);
+
+    a = await startControllerProcess({
+      kubeconfig: saKubeconfig,
+      identity: 'replica-a',
+      args: ['--publish-status-address', `${ADDRESS_A},lb-a.example.test`],
+    });
+    controllers.push(a);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const c of controllers) await c.stop().catch(() => undefined);
+    await net?.cleanup();
+    await cluster?.stop();
+  }, 120_000);
+
+  it('serves an Ingress created with kubectl, and follows a change and a deletion', async () => {
+    await admin.applyObjects([ingress('web', 'web.e2e.test', 'svc-a')]);
+    await waitServed(a, 'web.e2e.test', '/hello', 'svc-a');
+    const r = await a.get('web.e2e.test', '/hello');
+    expect(r.path).toBe('/hello');
+
+    await admin.applyObjects([ingress('web', 'web.e2e.test', 'svc-b')]);
+    await waitServed(a, 'web.e2e.test', '/hello', 'svc-b');
+
+    await admin.delete('ingress', 'web', NS);
+    await waitServed(a, 'web.e2e.test', '/hello', null, 404);
+  });
+
+  it('publishes the address in status.loadBalancer of owned Ingresses only, and no route for another class', async () => {
+    await admin.applyObjects([ingress('mine', 'mine.e2e.test', 'svc-a'), ingress('theirs', 'theirs.e2e.test', 'svc-b', { className: 'other' })]);
+    await waitServed(a, 'mine.e2e.test', '/', 'svc-a');
+    await waitFor('status of mine', async () => (await status('mine')).length > 0, { timeoutMs: CONVERGE_MS });
+    expect(await status('mine')).toEqual(expect.arrayContaining([{ ip: ADDRESS_A }, { hostname: 'lb-a.example.test' }]));
+    expect(await status('mine')).toHaveLength(2);
+
+    // The other class's Ingress: no route and no status, even after several syncs.
+    expect((await a.get('theirs.e2e.test', '/')).status).toBe(404);
+    await admin.applyObjects([ingress('mine', 'mine.e2e.test', 'svc-a', { path: '/x' })]); // one more sync
+    await waitServed(a, 'mine.e2e.test', '/x', 'svc-a');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await status('theirs')).toEqual([]);
+    expect((await a.get('theirs.e2e.test', '/')).status).toBe(404);
+
+    // An Ingress that moves to another class loses our address.
+    await admin.applyObjects([ingress('mine', 'mine.e2e.test', 'svc-a', { className: 'other' })]);
+    await waitFor('status of mine cleared', async () => (await status('mine')).length === 0, { timeoutMs: CONVERGE_MS });
+    await waitServed(a, 'mine.e2e.test', '/x', null, 404);
+  });
+
+  it('writes a Warning Event naming the reason of a rejected Ingress, and a Normal Sync for an applied one', async () => {
+    await admin.applyObjects([
+      ingress('bad', 'bad.e2e.test', 'svc-a', { annotations: { 'nginx.ingress.kubernetes.io/use-regex': 'maybe' } }),
+      ingress('good', 'good.e2e.test', 'svc-b'),
+    ]);
+    await waitServed(a, 'good.e2e.test', '/', 'svc-b');
+    type EventList = { items: Array<{ type: string; reason: string; note: string; regarding: { name: string; uid?: string }; reportingController: string; reportingInstance: string }> };
+    const eventsFor = async (name: string) =>
+      (await admin.getJson<EventList>('events.events.k8s.io', undefined, NS)).items.filter((e) => e.regarding.name === name);
+    await waitFor('Rejected event', async () => (await eventsFor('bad')).some((e) => e.reason === 'Rejected'), { timeoutMs: CONVERGE_MS });
+    const rejected = (await eventsFor('bad')).filter((e) => e.reason === 'Rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ type: 'Warning', reportingController: 'portico.dev/ingress-controller', reportingInstance: 'replica-a' });
+    expect(rejected[0]!.note).toContain('nginx.ingress.kubernetes.io/use-regex');
+    expect(rejected[0]!.note).toContain('must be "true" or "false"');
+    expect(rejected[0]!.regarding.uid).toBe((await admin.getJson<IngressJson>('ingress', 'bad', NS)).metadata.uid);
+    expect((await a.get('bad.e2e.test', '/')).status).toBe(404);
+    expect(await status('bad')).toEqual([]);
+
+    await waitFor('Sync event', async () => (await eventsFor('good')).some((e) => e.reason === 'Sync'), { timeoutMs: CONVERGE_MS });
+    expect((await eventsFor('good')).filter((e) => e.reason === 'Sync')[0]!.type).toBe('Normal');
+
+    // More syncs do not repeat the same Warning.
+    await admin.applyObjects([ingress('good', 'good.e2e.test', 'svc-a')]);
+    await waitServed(a, 'good.e2e.test', '/', 'svc-a');
+    await waitFor('second Sync event', async () => (await eventsFor('good')).filter((e) => e.reason === 'Sync').length === 2, { timeoutMs: CONVERGE_MS });
+    expect((await eventsFor('bad')).filter((e) => e.reason === 'Rejected')).toHaveLength(1);
+  });
+
+  it('keeps serving while the API server is down, and converges on changes made after it returns', async () => {
+    await waitServed(a, 'good.e2e.test', '/', 'svc-a');
+    await cluster.stopApiServer();
+    for (let i = 0; i < 5; i++) {
+      expect((await a.get('good.e2e.test', '/')).service).toBe('svc-a');
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    expect(a.running()).toBe(true);
+    await cluster.restartApiServer();
+    // Changes made right after the restart, while the controller's informers are still reconnecting.
+    await admin.applyObjects([ingress('good', 'good.e2e.test', 'svc-b'), ingress('after', 'after.e2e.test', 'svc-a')]);
+    await admin.delete('ingress', 'bad', NS);
+    expect((await a.get('good.e2e.test', '/')).status).toBe(200); // still serving meanwhile
+    await waitServed(a, 'good.e2e.test', '/', 'svc-b');
+    await waitServed(a, 'after.e2e.test', '/', 'svc-a');
+    await waitFor('status of after', async () => (await status('after')).length === 2, { timeoutMs: CONVERGE_MS });
+  }, 120_000);
+
+  it('with two replicas, only the leader writes status; killing it hands leadership over when the Lease expires', async () => {
+    const b = await startControllerProcess({
+      kubeconfig: saKubeconfig,
+      identity: 'replica-b',
+      args: ['--publish-status-address', ADDRESS_B],
+    });
+    controllers.push(b);
+    await waitServed(b, 'after.e2e.test', '/', 'svc-a'); // every replica serves
+    const lease = async () =>
+      (await admin.getJson<{ spec: { holderIdentity?: string } }>('lease', 'portico-leader', 'portico')).spec.holderIdentity;
+    expect(await lease()).toBe('replica-a');
+
+    // A new Ingress gets the leader's address, and keeps it: the follower never writes.
+    await admin.applyObjects([ingress('pair', 'pair.e2e.test', 'svc-b')]);
+    await waitServed(b, 'pair.e2e.test', '/', 'svc-b');
+    await waitFor('status of pair', async () => (await status('pair')).length > 0, { timeoutMs: CONVERGE_MS });
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await status('pair')).toEqual(expect.arrayContaining([{ ip: ADDRESS_A }]));
+    expect(await status('pair')).not.toEqual(expect.arrayContaining([{ ip: ADDRESS_B }]));
+
+    // SIGKILL: no release; replica-b takes over once the Lease (15 s) expires, and writes its address.
+    const killedAt = Date.now();
+    await a.kill();
+    await expect(a.get('pair.e2e.test', '/')).rejects.toThrow(); // its nginx is gone too
+    await waitFor('replica-b leads', async () => (await lease()) === 'replica-b', { timeoutMs: 60_000, intervalMs: 500 });
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(10_000);
+    await waitFor('status rewritten by replica-b', async () => {
+      const s = await status('pair');
+      return s.length === 1 && s[0]!.ip === ADDRESS_B;
+    }, { timeoutMs: CONVERGE_MS });
+    expect(await status('after')).toEqual([{ ip: ADDRESS_B }]);
+    // And replica-b keeps routing changes.
+    await admin.applyObjects([ingress('pair', 'pair.e2e.test', 'svc-a')]);
+    await waitServed(b, 'pair.e2e.test', '/', 'svc-a');
+  }, 150_000);
+});
