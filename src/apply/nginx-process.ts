@@ -109,10 +109,15 @@ export class NginxProcess {
     forward(child.stdout, 'info');
     forward(child.stderr, 'warn');
     logger.info('nginx started', { pid: child.pid });
-    this.exited = child.then((r) => {
-      const pid = child.pid!;
-      if (this.child === child && !this.stopping) this.onUnexpectedExit(pid, r.exitCode, r.signal);
+    // 'exit', not the execa promise: orphaned workers of a killed master keep its stdout/stderr open.
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        const pid = child.pid!;
+        if (this.child === child && !this.stopping) this.onUnexpectedExit(pid, code ?? undefined, signal ?? undefined);
+        resolve();
+      });
     });
+    void child.catch(() => undefined);
   }
 
   private async waitRunning(): Promise<void> {

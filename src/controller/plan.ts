@@ -140,6 +140,8 @@ export async function planConfig(
     return [...badLeft, ...badRight];
   };
   const bad = await find(candidates, new Set());
+  // Every Ingress "at fault" at once means they share the fault: the templates or the global config.
+  if (bad.length > 1 && bad.length === candidates.length) throw new BaseConfigError(reasons.get(bad[0]!) ?? fullError);
 
   // An excluded Ingress with an earlier accepted version: serve that one if nginx takes it.
   const fallback = new Map<string, Ingress>();

@@ -174,7 +174,17 @@ export class SyncLoop {
     const snapshot = this.opts.store.snapshot();
     const { modelOptions } = this.opts;
     try {
-      return await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted);
+      const plan = await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted);
+      if (plan.excluded.length === 0 || !this.goodRenderer || this.goodRenderer === this.renderer) return plan;
+      // New templates and Ingresses excluded: if the last good templates exclude fewer, the templates are at fault.
+      const good = await planConfig(snapshot, modelOptions, this.goodRenderer, this.check, this.lastAccepted);
+      if (good.excluded.length >= plan.excluded.length) return plan;
+      this.opts.metrics.templateErrors.inc();
+      this.opts.logger.error('the current templates make nginx -t fail for some Ingresses; rendering with the last good templates', {
+        excludedByNewTemplates: plan.excluded.map((r) => refString(r.ingress)),
+      });
+      this.renderer = this.goodRenderer;
+      return good;
     } catch (err) {
       if (!(err instanceof TemplateError || err instanceof BaseConfigError)) throw err;
       this.opts.metrics.templateErrors.inc();
