@@ -2,6 +2,11 @@ import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
 import { parseAnnotations, type IngressAnnotations } from './annotations/index.js';
 import { finishTraffic, upstreamPolicy, upstreamSuffix } from './annotations/traffic.js';
+import { resolveErrorBackends, withDefaultBackend } from './annotations/custom-http-errors.js';
+import { applyWwwRedirects } from './annotations/redirect.js';
+import { applyServerAliases } from './annotations/server-alias.js';
+import { resolveServiceUpstream, withProtocol } from './annotations/service-upstream.js';
+import { redirectsToHttps } from './annotations/ssl-redirect.js';
 import { backendFor, checkBackendFields, resolveService } from './backends.js';
 import { parseGlobalConfig, type GlobalConfig } from './config.js';
 import { compareHosts, serverNamesFor } from './hosts.js';
@@ -166,7 +171,9 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   };
   const backendOf = (namespace: string, b: NonNullable<Ingress['spec']>['defaultBackend'], annotations?: IngressAnnotations): Backend => {
     const policy = upstreamPolicy(annotations, config);
-    return backendFor(resolveService(namespace, b!, snapshot), upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config) });
+    const warn = (message: string) => warnings.push({ object: `Service ${namespace}/${b?.service?.name ?? ''}`, message });
+    const resolved = resolveServiceUpstream(namespace, b!, snapshot, annotations, warn) ?? resolveService(namespace, b!, snapshot);
+    return backendFor(resolved, upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config) });
   };
 
   // The oldest Ingress with spec.defaultBackend answers every request that no rule matches.
@@ -181,6 +188,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       whole: false,
     });
   }
+  resolveErrorBackends(accepted, fallback, config, snapshot, (ns, b) => backendOf(ns, b), warnings);
 
   // Gather paths per host.
   const entriesByHost = new Map<string, PathEntry[]>();
@@ -200,7 +208,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
           field: `spec.rules[${i}].http.paths[${j}]`,
           path: p.path ?? '/',
           pathType: p.pathType as PathType,
-          backend: backendOf(a.ref.namespace, p.backend, a.annotations),
+          backend: withDefaultBackend(withProtocol(backendOf(a.ref.namespace, p.backend, a.annotations), a.annotations), a.annotations),
           annotations: a.annotations,
         });
         entriesByHost.set(host, entries);
@@ -247,7 +255,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     }
     const isTlsHost = host !== '' && tls !== undefined;
     for (const loc of locations) {
-      loc.redirectToHttps = isTlsHost && config.sslRedirect;
+      loc.redirectToHttps = redirectsToHttps(loc.annotations, loc.ingressPath, isTlsHost, config);
       loc.hsts = isTlsHost && config.hsts;
     }
     servers.push({
@@ -255,7 +263,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       serverNames: serverNamesFor(host),
       isDefault: host === '',
       tls: tls ?? defaultCertificate,
-      redirectToHttps: isTlsHost && config.sslRedirect,
+      redirectToHttps: redirectsToHttps(owner?.annotations, '/', isTlsHost, config),
       locations,
       fallback: needsFallbackLocation(locations) ? fallback : { kind: 'none' },
       serverAnnotations: owner?.annotations,
@@ -263,6 +271,9 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       ingressAnnotations: uniqueIngressAnnotations(locations),
     });
   }
+
+  applyServerAliases(servers, warnings);
+  applyWwwRedirects(servers, warnings);
 
   const rejectedWhole = new Set(rejections.filter((r) => r.whole).map((r) => refString(r.ingress)));
   const traffic = finishTraffic(servers, [...upstreams.values()], warnings);

@@ -2,6 +2,7 @@ import type { ConfigMap } from '../store/types.js';
 import { ANNOTATION_FAMILIES } from './annotations/index.js';
 import { DEFAULT_FORWARDING, FORWARDING_SETTERS, type ForwardingConfig } from './annotations/forwarding.js';
 import { LOAD_BALANCE_SETTERS } from './annotations/load-balance.js';
+import { DEFAULT_PROXY, PROXY_SETTERS, type ProxySettings } from './annotations/proxy.js';
 import type { LoadBalanceMethod } from './types.js';
 import { parseBool, parseSeconds } from './validate.js';
 
@@ -27,6 +28,8 @@ export interface GlobalConfig {
   loadBalance: Exclude<LoadBalanceMethod, 'hash'>;
   /** Client address (real_ip, PROXY protocol), X-Forwarded-For and the access log format (annotations/forwarding.ts). */
   forwarding: ForwardingConfig;
+  /** proxy-body-size, proxy timeouts, buffering, next upstream (annotations/proxy.ts), written in http{}. */
+  proxy: ProxySettings;
   /** Other families add their global keys here (see annotations/*.ts). */
   extra: Record<string, unknown>;
 }
@@ -46,6 +49,7 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   upstreamKeepaliveTimeoutSeconds: 60,
   loadBalance: 'round_robin',
   forwarding: DEFAULT_FORWARDING,
+  proxy: DEFAULT_PROXY,
   extra: {},
 };
 
@@ -117,6 +121,7 @@ const SETTERS: Record<string, Setter> = {
   },
   ...FORWARDING_SETTERS,
   ...LOAD_BALANCE_SETTERS,
+  ...PROXY_SETTERS,
 };
 
 export function parseGlobalConfig(configMap: ConfigMap | undefined): { config: GlobalConfig; issues: ConfigIssue[] } {

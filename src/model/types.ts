@@ -100,6 +100,10 @@ export type Backend =
       protocol: BackendProtocol;
       /** Set by canary: an nginx variable (no `$`) whose value names the upstream per request; proxy_pass uses it. */
       upstreamVariable?: string;
+      /** upstream-vhost: the Host header sent upstream instead of the client's (annotations/upstream-headers.ts). */
+      hostHeader?: string;
+      /** x-forwarded-prefix: sent upstream as X-Forwarded-Prefix. */
+      forwardedPrefix?: string;
     }
   /** No Service, no such port or no endpoints: nginx answers with this status itself. */
   | { kind: 'unavailable'; status: number; reason: string };
@@ -155,6 +159,8 @@ export interface Server {
   ingresses: IngressRef[];
   /** Each Ingress with a location in this server, once, with its annotations (per-Ingress server blocks such as auth). */
   ingressAnnotations: IngressAnnotationsOf[];
+  /** from-to-www-redirect (annotations/redirect.ts): a redirect server for the other name, to this host. */
+  wwwRedirect?: { from: string; target: string };
 }
 
 export interface IngressAnnotationsOf {

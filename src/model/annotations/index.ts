@@ -10,6 +10,15 @@ import { corsFamily, type CorsAnnotation } from './cors.js';
 import { rateLimitFamily, type RateLimitAnnotation } from './rate-limit.js';
 import { snippetsFamily, type SnippetsAnnotation } from './snippets.js';
 import { sourceRangeFamily, type SourceRangeAnnotation } from './source-range.js';
+import { appRootFamily, type AppRootAnnotation } from './app-root.js';
+import { sslRedirectFamily, type SslRedirectAnnotation } from './ssl-redirect.js';
+import { redirectFamily, type RedirectAnnotation } from './redirect.js';
+import { backendProtocolFamily, type BackendProtocolAnnotation } from './backend-protocol.js';
+import { proxyFamily, type ProxyAnnotation } from './proxy.js';
+import { upstreamHeadersFamily, type UpstreamHeadersAnnotation } from './upstream-headers.js';
+import { serverAliasFamily, type ServerAliasAnnotation } from './server-alias.js';
+import { customHttpErrorsFamily, type CustomHttpErrorsAnnotation } from './custom-http-errors.js';
+import { serviceUpstreamFamily, type ServiceUpstreamAnnotation } from './service-upstream.js';
 import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './types.js';
 
 /** Every annotation family's parsed result, one field per family (one file under annotations/ each). */
@@ -24,6 +33,15 @@ export interface IngressAnnotations {
   cors: CorsAnnotation;
   rateLimit: RateLimitAnnotation;
   snippets: SnippetsAnnotation;
+  appRoot: AppRootAnnotation;
+  sslRedirect: SslRedirectAnnotation;
+  redirect: RedirectAnnotation;
+  backendProtocol: BackendProtocolAnnotation;
+  proxy: ProxyAnnotation;
+  upstreamHeaders: UpstreamHeadersAnnotation;
+  serverAlias: ServerAliasAnnotation;
+  customHttpErrors: CustomHttpErrorsAnnotation;
+  serviceUpstream: ServiceUpstreamAnnotation;
 }
 
 type Families = { [K in keyof IngressAnnotations]: AnnotationFamily<IngressAnnotations[K]> };
@@ -40,6 +58,15 @@ export const FAMILIES: Families = {
   cors: corsFamily,
   rateLimit: rateLimitFamily,
   snippets: snippetsFamily,
+  appRoot: appRootFamily,
+  sslRedirect: sslRedirectFamily,
+  redirect: redirectFamily,
+  backendProtocol: backendProtocolFamily,
+  proxy: proxyFamily,
+  upstreamHeaders: upstreamHeadersFamily,
+  serverAlias: serverAliasFamily,
+  customHttpErrors: customHttpErrorsFamily,
+  serviceUpstream: serviceUpstreamFamily,
 };
 
 export const ANNOTATION_FAMILIES: ReadonlyArray<AnnotationFamily<unknown>> = Object.values(FAMILIES);

@@ -1,0 +1,139 @@
+import type { GlobalConfig } from '../config.js';
+import { parseSeconds } from '../validate.js';
+import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './types.js';
+
+/** Proxy settings; every field a validated bare token or number. */
+export interface ProxySettings {
+  /** client_max_body_size, e.g. `8m`; `0` means unlimited. */
+  bodySize: string;
+  connectTimeout: number;
+  sendTimeout: number;
+  readTimeout: number;
+  buffering: 'on' | 'off';
+  bufferSize: string;
+  buffersNumber: number;
+  /** proxy_next_upstream conditions, e.g. ['error', 'timeout']. */
+  nextUpstream: string[];
+  nextUpstreamTries: number;
+  nextUpstreamTimeout: number;
+  requestBuffering: 'on' | 'off';
+}
+
+/** ingress-nginx's defaults, written once in http{} (ConfigMap keys of the same names override them). */
+export const DEFAULT_PROXY: ProxySettings = {
+  bodySize: '1m',
+  connectTimeout: 5,
+  sendTimeout: 60,
+  readTimeout: 60,
+  buffering: 'off',
+  bufferSize: '4k',
+  buffersNumber: 4,
+  nextUpstream: ['error', 'timeout'],
+  nextUpstreamTries: 3,
+  nextUpstreamTimeout: 0,
+  requestBuffering: 'on',
+};
+
+/** Per Ingress: only what its annotations set (undefined keeps the http{} value). */
+export type ProxyAnnotation = { [K in keyof ProxySettings]: ProxySettings[K] | undefined };
+
+const NEXT_UPSTREAM = new Set([
+  'error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504', 'http_403', 'http_404', 'http_429', 'non_idempotent', 'off',
+]);
+
+
+function size(max: 'g' | 'm') {
+  return (value: string): string | { error: string } => {
+    const v = value.trim().toLowerCase();
+    const re = max === 'g' ? /^\d{1,9}[kmg]?$/ : /^\d{1,7}[km]?$/;
+    return re.test(v) ? v : { error: `must be a size such as 8m, 512k or 1024${max === 'g' ? ' (0 = unlimited)' : ''}` };
+  };
+}
+
+function seconds(min: number, max: number) {
+  return (value: string): number | { error: string } => {
+    const s = parseSeconds(value);
+    if (s === undefined) return { error: 'must be a whole number of seconds, e.g. 30 or 30s' };
+    if (s < min || s > max) return { error: `must be from ${min} to ${max} seconds` };
+    return s;
+  };
+}
+
+function count(min: number, max: number) {
+  return (value: string): number | { error: string } => {
+    const v = value.trim();
+    if (!/^\d{1,6}$/.test(v) || Number(v) < min || Number(v) > max) return { error: `must be a whole number from ${min} to ${max}` };
+    return Number(v);
+  };
+}
+
+function onOff(value: string): 'on' | 'off' | { error: string } {
+  const v = value.trim().toLowerCase();
+  return v === 'on' || v === 'off' ? v : { error: 'must be "on" or "off"' };
+}
+
+function nextUpstream(value: string): string[] | { error: string } {
+  const parts = value.trim().split(/\s+/).filter((p) => p !== '');
+  if (parts.length === 0) return { error: 'must list conditions, e.g. "error timeout http_502"' };
+  const bad = parts.find((p) => !NEXT_UPSTREAM.has(p));
+  if (bad !== undefined) return { error: `${JSON.stringify(bad)} is not one of ${[...NEXT_UPSTREAM].join(', ')}` };
+  if (parts.includes('off') && parts.length > 1) return { error: '"off" cannot be combined with other conditions' };
+  return [...new Set(parts)];
+}
+
+const PARSERS: { [K in keyof ProxySettings]: [string, (value: string) => ProxySettings[K] | { error: string }] } = {
+  bodySize: ['proxy-body-size', size('g')],
+  connectTimeout: ['proxy-connect-timeout', seconds(1, 3600)],
+  sendTimeout: ['proxy-send-timeout', seconds(1, 86400)],
+  readTimeout: ['proxy-read-timeout', seconds(1, 86400)],
+  buffering: ['proxy-buffering', onOff],
+  bufferSize: ['proxy-buffer-size', size('m')],
+  buffersNumber: ['proxy-buffers-number', count(2, 256)],
+  nextUpstream: ['proxy-next-upstream', nextUpstream],
+  nextUpstreamTries: ['proxy-next-upstream-tries', count(0, 100)],
+  nextUpstreamTimeout: ['proxy-next-upstream-timeout', seconds(0, 86400)],
+  requestBuffering: ['proxy-request-buffering', onOff],
+};
+
+function isError(v: unknown): v is { error: string } {
+  return typeof v === 'object' && v !== null && 'error' in v;
+}
+
+export const proxyFamily: AnnotationFamily<ProxyAnnotation> = {
+  keys: Object.values(PARSERS).map(([key]) => key),
+  parse(input: AnnotationInput) {
+    const out = {} as Record<string, unknown>;
+    for (const [field, [key, parse]] of Object.entries(PARSERS)) {
+      const raw = input.get(key);
+      if (raw === undefined) {
+        out[field] = undefined;
+        continue;
+      }
+      const v = (parse as (s: string) => unknown)(raw);
+      if (isError(v)) throw new AnnotationError(key, v.error);
+      out[field] = v;
+    }
+    // proxy_buffer_size and proxy_buffers are written together (nginx checks them against each other).
+    if (out.bufferSize !== undefined || out.buffersNumber !== undefined) {
+      out.bufferSize ??= input.config.proxy.bufferSize;
+      out.buffersNumber ??= input.config.proxy.buffersNumber;
+    }
+    return out as ProxyAnnotation;
+  },
+};
+
+type Setter = (cfg: GlobalConfig, value: string) => string | undefined;
+
+/** The same keys in the global ConfigMap set the http{} values. */
+export const PROXY_SETTERS: Record<string, Setter> = Object.fromEntries(
+  Object.entries(PARSERS).map(([field, [key, parse]]) => [
+    key,
+    (cfg: GlobalConfig, value: string) => {
+      const v = (parse as (s: string) => unknown)(value);
+      if (isError(v)) return v.error;
+      cfg.proxy = { ...cfg.proxy, [field]: v };
+      return undefined;
+    },
+  ]),
+);
+

@@ -1,0 +1,76 @@
+import type { ModelWarning, Server } from '../types.js';
+import { refString } from '../types.js';
+import { checkHost } from '../validate.js';
+import { boolAnnotation, checkRedirectURL, intAnnotation } from './redirect-common.js';
+import { AnnotationError, type AnnotationFamily } from './types.js';
+
+export interface RedirectAnnotation {
+  /** temporal-redirect or permanent-redirect: every request of the Ingress's paths is answered with this redirect. */
+  url: string | undefined;
+  code: number | undefined;
+  /** from-to-www-redirect: www.HOST redirects to HOST, or HOST to www.HOST (server level). */
+  fromToWww: boolean;
+}
+
+export const redirectFamily: AnnotationFamily<RedirectAnnotation> = {
+  keys: ['permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect'],
+  parse(input) {
+    const fromToWww = boolAnnotation(input, 'from-to-www-redirect') ?? false;
+    const permanentCode = intAnnotation(input, 'permanent-redirect-code', 300, 308);
+    const temporalCode = intAnnotation(input, 'temporal-redirect-code', 300, 308);
+    const check = (key: string): string | undefined => {
+      const raw = input.get(key);
+      if (raw === undefined) return undefined;
+      const url = raw.trim();
+      const reason = checkRedirectURL(url);
+      if (reason) throw new AnnotationError(key, reason);
+      return url;
+    };
+    const temporal = check('temporal-redirect');
+    const permanent = check('permanent-redirect');
+    // As in ingress-nginx, a temporal redirect wins when both are set.
+    if (temporal !== undefined) {
+      if (permanent !== undefined) input.warn('temporal-redirect and permanent-redirect are both set; temporal-redirect is used');
+      return { url: temporal, code: temporalCode ?? 302, fromToWww };
+    }
+    if (permanent !== undefined) return { url: permanent, code: permanentCode ?? 301, fromToWww };
+    return { url: undefined, code: undefined, fromToWww };
+  },
+};
+
+/** The other name of a from-to-www pair: www.example.com ↔ example.com. */
+export function wwwCounterpart(host: string): string | undefined {
+  if (host === '' || host.startsWith('*.')) return undefined;
+  const other = host.startsWith('www.') ? host.slice(4) : `www.${host}`;
+  if (checkHost(other) || !other.includes('.')) return undefined;
+  return other;
+}
+
+/**
+ * from-to-www-redirect: each host whose oldest Ingress asks for it gets a redirect server for its www
+ * counterpart, unless another server already answers that name (then a warning, as ingress-nginx does).
+ * Call after server aliases are known.
+ */
+export function applyWwwRedirects(servers: Server[], warnings: ModelWarning[]): void {
+  const taken = new Set(servers.flatMap((s) => [s.host, ...s.serverNames]));
+  for (const server of servers) {
+    server.wwwRedirect = undefined;
+    if (server.isDefault || !server.serverAnnotations?.redirect.fromToWww) continue;
+    const from = wwwCounterpart(server.host);
+    const owner = server.ingresses[0];
+    if (!from) continue;
+    if (taken.has(from)) {
+      if (owner) {
+        warnings.push({
+          object: `Ingress ${refString(owner)}`,
+          ingress: owner,
+          message: `from-to-www-redirect: host ${from} is served by another rule or alias; no redirect from it to ${server.host}`,
+        });
+      }
+      continue;
+    }
+    taken.add(from);
+    // $scheme is kept, and the port when it is not the scheme's default; one trailing "/" is dropped as in ingress-nginx.
+    server.wwwRedirect = { from, target: `$scheme://${server.host}$portico_port_suffix$portico_request_uri_trimmed` };
+  }
+}

@@ -1,0 +1,60 @@
+import { serverNamesFor } from '../hosts.js';
+import type { ModelWarning, Server } from '../types.js';
+import { refString } from '../types.js';
+import { checkHost } from '../validate.js';
+import { AnnotationError, type AnnotationFamily } from './types.js';
+
+export interface ServerAliasAnnotation {
+  /** server-alias: extra names the Ingress's hosts answer to. */
+  hosts: string[];
+}
+
+const MAX_ALIASES = 100;
+
+export const serverAliasFamily: AnnotationFamily<ServerAliasAnnotation> = {
+  keys: ['server-alias'],
+  parse(input) {
+    const raw = input.get('server-alias');
+    if (raw === undefined) return { hosts: [] };
+    const hosts = raw.split(',').map((h) => h.trim()).filter((h) => h !== '');
+    if (hosts.length > MAX_ALIASES) throw new AnnotationError('server-alias', `more than ${MAX_ALIASES} names`);
+    for (const host of hosts) {
+      const reason = checkHost(host);
+      if (reason) throw new AnnotationError('server-alias', `${JSON.stringify(host)}: ${reason}`);
+    }
+    return { hosts: [...new Set(hosts)] };
+  },
+};
+
+/**
+ * Adds each host's aliases to its server_name. An alias never takes a name that an Ingress rule defines as
+ * a host, nor one an earlier server already aliased: it is skipped with a warning. Aliases come from every
+ * Ingress with a path on the host, oldest first.
+ */
+export function applyServerAliases(servers: Server[], warnings: ModelWarning[]): void {
+  const hosts = new Set(servers.map((s) => s.host));
+  const claimed = new Map<string, string>();
+  for (const server of servers) {
+    if (server.isDefault) continue;
+    const sources = [
+      ...(server.serverAnnotations ? [{ ingress: server.ingresses[0], annotations: server.serverAnnotations }] : []),
+      ...server.ingressAnnotations,
+    ];
+    for (const { ingress, annotations } of sources) {
+      for (const alias of annotations.serverAlias.hosts) {
+        if (alias === server.host || claimed.get(alias) === server.host) continue;
+        const reason = hosts.has(alias)
+          ? `host ${alias} is defined by an Ingress rule`
+          : claimed.has(alias)
+            ? `${alias} is already an alias of host ${claimed.get(alias)}`
+            : undefined;
+        if (reason) {
+          if (ingress) warnings.push({ object: `Ingress ${refString(ingress)}`, ingress, message: `server-alias ${alias} on host ${server.host} ignored: ${reason}` });
+          continue;
+        }
+        claimed.set(alias, server.host);
+        server.serverNames.push(...serverNamesFor(alias));
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { Snapshot } from '../../store/snapshot.js';
+import type { IngressBackend } from '../../store/types.js';
+import { resolveService, type ResolvedService } from '../backends.js';
+import type { Backend } from '../types.js';
+import { checkIPAddress } from '../validate.js';
+import type { BackendProtocolAnnotation } from './backend-protocol.js';
+import type { UpstreamHeadersAnnotation } from './upstream-headers.js';
+import { boolAnnotation } from './redirect-common.js';
+import type { AnnotationFamily } from './types.js';
+
+export interface ServiceUpstreamAnnotation {
+  /** service-upstream: proxy to the Service's cluster IP and port instead of its endpoints. */
+  enabled: boolean;
+}
+
+export const serviceUpstreamFamily: AnnotationFamily<ServiceUpstreamAnnotation> = {
+  keys: ['service-upstream'],
+  parse(input) {
+    return { enabled: boolAnnotation(input, 'service-upstream') ?? false };
+  },
+};
+
+/**
+ * With service-upstream, the upstream is the Service's clusterIP:port (one server; kube-proxy balances).
+ * Returns undefined when the annotation is off; falls back to the endpoints, with a warning, for a headless
+ * Service or one without a cluster IP.
+ */
+export function resolveServiceUpstream(
+  namespace: string,
+  backend: IngressBackend,
+  snapshot: Snapshot,
+  annotations: { serviceUpstream: ServiceUpstreamAnnotation } | undefined,
+  warn: (message: string) => void,
+): ResolvedService | undefined {
+  if (!annotations?.serviceUpstream.enabled) return undefined;
+  const byEndpoints = resolveService(namespace, backend, snapshot);
+  const svc = snapshot.services.get(`${namespace}/${backend.service?.name ?? ''}`);
+  const port = (svc?.spec?.ports ?? []).find((p) => (backend.service?.port?.number !== undefined ? p.port === backend.service.port.number : p.name === backend.service?.port?.name));
+  if (!svc || !port?.port) return byEndpoints;
+  const ip = svc.spec?.clusterIP;
+  if (!ip || ip === 'None' || checkIPAddress(ip)) {
+    warn(`service-upstream: Service ${namespace}/${svc.metadata?.name} has no cluster IP; its endpoints are used`);
+    return byEndpoints;
+  }
+  return { key: `${byEndpoints.key}.clusterip`, service: byEndpoints.service, servicePort: byEndpoints.servicePort, endpoints: [{ address: ip, port: port.port }] };
+}
+
+/** backend-protocol, upstream-vhost and x-forwarded-prefix apply to the Ingress's paths. */
+export function withProtocol(
+  backend: Backend,
+  annotations: { backendProtocol: BackendProtocolAnnotation; upstreamHeaders: UpstreamHeadersAnnotation },
+): Backend {
+  if (backend.kind !== 'upstream') return backend;
+  return {
+    ...backend,
+    protocol: annotations.backendProtocol.protocol,
+    hostHeader: annotations.upstreamHeaders.vhost,
+    forwardedPrefix: annotations.upstreamHeaders.xForwardedPrefix,
+  };
+}
+

@@ -1,0 +1,82 @@
+import type { GlobalConfig } from '../config.js';
+import { checkLiteralPath, parseBool } from '../validate.js';
+import { boolAnnotation } from './redirect-common.js';
+import type { AnnotationFamily, GlobalKeyParser } from './types.js';
+
+/** Effective values for one Ingress: its annotations, or the ConfigMap's keys, or ingress-nginx's defaults. */
+export interface SslRedirectAnnotation {
+  /** ssl-redirect: plain http is redirected to https when the host has TLS. */
+  sslRedirect: boolean;
+  /** force-ssl-redirect: plain http is redirected to https even when the host has no TLS. */
+  forceSslRedirect: boolean;
+  /** preserve-trailing-slash: keep a trailing "/" in the https redirect (ingress-nginx drops it by default). */
+  preserveTrailingSlash: boolean;
+}
+
+/** ConfigMap keys of this family, kept in `config.extra.sslRedirect`. */
+export interface SslRedirectGlobals {
+  forceSslRedirect: boolean;
+  preserveTrailingSlash: boolean;
+  /** no-tls-redirect-locations: locations whose path starts with one of these are never redirected. */
+  noTlsRedirectLocations: string[];
+}
+
+export const DEFAULT_SSL_REDIRECT_GLOBALS: SslRedirectGlobals = {
+  forceSslRedirect: false,
+  preserveTrailingSlash: false,
+  noTlsRedirectLocations: ['/.well-known/acme-challenge'],
+};
+
+export function sslRedirectGlobals(config: GlobalConfig): SslRedirectGlobals {
+  return (config.extra.sslRedirect as SslRedirectGlobals | undefined) ?? DEFAULT_SSL_REDIRECT_GLOBALS;
+}
+
+function globals(extra: Record<string, unknown>): SslRedirectGlobals {
+  extra.sslRedirect ??= { ...DEFAULT_SSL_REDIRECT_GLOBALS };
+  return extra.sslRedirect as SslRedirectGlobals;
+}
+
+function boolKey(field: 'forceSslRedirect' | 'preserveTrailingSlash'): GlobalKeyParser {
+  return (extra, value) => {
+    const b = parseBool(value);
+    if (b === undefined) return 'must be "true" or "false"';
+    globals(extra)[field] = b;
+    return undefined;
+  };
+}
+
+export const sslRedirectFamily: AnnotationFamily<SslRedirectAnnotation> = {
+  keys: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash'],
+  parse(input) {
+    const g = sslRedirectGlobals(input.config);
+    return {
+      sslRedirect: boolAnnotation(input, 'ssl-redirect') ?? input.config.sslRedirect,
+      forceSslRedirect: boolAnnotation(input, 'force-ssl-redirect') ?? g.forceSslRedirect,
+      preserveTrailingSlash: boolAnnotation(input, 'preserve-trailing-slash') ?? g.preserveTrailingSlash,
+    };
+  },
+  globalKeys: {
+    'force-ssl-redirect': boolKey('forceSslRedirect'),
+    'preserve-trailing-slash': boolKey('preserveTrailingSlash'),
+    'no-tls-redirect-locations': (extra, value) => {
+      const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      for (const p of list) {
+        const reason = checkLiteralPath(p);
+        if (reason) return `${JSON.stringify(p)}: ${reason}`;
+      }
+      globals(extra).noTlsRedirectLocations = list;
+      return undefined;
+    },
+  },
+};
+
+/**
+ * Whether plain http to a location is redirected to https: force-ssl-redirect always, ssl-redirect when the
+ * host has TLS; never for paths under no-tls-redirect-locations (ACME HTTP-01 challenges must answer on http).
+ */
+export function redirectsToHttps(annotations: { sslRedirect: SslRedirectAnnotation } | undefined, ingressPath: string, isTlsHost: boolean, config: GlobalConfig): boolean {
+  const g = sslRedirectGlobals(config);
+  if (g.noTlsRedirectLocations.some((prefix) => ingressPath.startsWith(prefix))) return false;
+  const a = annotations?.sslRedirect ?? { sslRedirect: config.sslRedirect, forceSslRedirect: g.forceSslRedirect, preserveTrailingSlash: g.preserveTrailingSlash };
+  return a.forceSslRedirect || (isTlsHost && a.sslRedirect);
+}
