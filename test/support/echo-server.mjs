@@ -1,9 +1,13 @@
 // A real backend process for tests: answers every request with JSON describing what it received.
-// Usage: node echo-server.mjs NAME [PORT] [HOST]; prints "listening PORT" once ready.
+// Usage: node echo-server.mjs NAME [PORT] [HOST] [CERT_FILE KEY_FILE]; prints "listening PORT" once ready.
+// With a PEM certificate and key it speaks https instead of http (and adds "tls": true and the SNI name).
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
-const [name = 'echo', portArg = '0', host = '127.0.0.1'] = process.argv.slice(2);
-const server = http.createServer((req, res) => {
+const [name = 'echo', portArg = '0', host = '127.0.0.1', certFile, keyFile] = process.argv.slice(2);
+const tls = certFile && keyFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile) } : undefined;
+const handler = (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -17,6 +21,7 @@ const server = http.createServer((req, res) => {
       headers: req.headers,
       body,
       remoteAddress: req.socket.remoteAddress,
+      ...(tls ? { tls: true, servername: req.socket.servername ?? null } : {}),
     });
     const status = Number(req.headers['x-echo-status'] ?? 200);
     const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);
@@ -25,7 +30,8 @@ const server = http.createServer((req, res) => {
       res.end(payload);
     }, delay);
   });
-});
+};
+const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
 server.keepAliveTimeout = 65000;
 server.listen(Number(portArg), host, () => {
   process.stdout.write(`listening ${server.address().port}\n`);
