@@ -13,6 +13,7 @@ const CLI = resolve(process.cwd(), 'dist', 'cli', 'main.js');
 export interface ControllerProcess {
   readonly identity: string;
   readonly httpPort: number;
+  readonly httpsPort: number;
   readonly metricsPort: number;
   readonly stateDir: string;
   /** stdout + stderr so far. */
@@ -107,6 +108,7 @@ export async function startControllerProcess(opts: ControllerProcessOptions): Pr
   const proc: ControllerProcess = {
     identity: opts.identity,
     httpPort,
+    httpsPort,
     metricsPort,
     stateDir,
     output: () => out,

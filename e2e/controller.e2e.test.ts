@@ -8,6 +8,8 @@ import { Kubectl } from './harness/kubectl.js';
 import { createTestNetwork, type TestNetwork } from './harness/netns.js';
 import { waitFor } from './harness/process.js';
 import { tokenKubeconfig } from './harness/serviceaccount.js';
+import { makeCertificate, tlsSecret } from '../test/support/certs.js';
+import { request } from '../test/support/http.js';
 import { startControllerProcess, type ControllerProcess } from './controller-process.js';
 
 const MANIFESTS = resolve(process.cwd(), 'manifests');
@@ -134,6 +136,27 @@ describe('portico run against a real API server', () => {
     await waitServed(a, 'web.e2e.test', '/hello', null, 404);
   });
 
+  it('terminates TLS with a certificate from a Secret created through the API', async () => {
+    const cert = await makeCertificate('secure.e2e.test');
+    const tls = { ...ingress('secure', 'secure.e2e.test', 'svc-a'), spec: { ...ingress('secure', 'secure.e2e.test', 'svc-a').spec, tls: [{ hosts: ['secure.e2e.test'], secretName: 'secure-tls' }] } };
+    await admin.applyObjects([tlsSecret(NS, 'secure-tls', cert), tls]);
+    let last = '';
+    await waitFor(
+      'https secure.e2e.test with its own certificate',
+      async () => {
+        const r = await request({ port: a.httpsPort, host: 'secure.e2e.test', path: '/tls', tls: { servername: 'secure.e2e.test' } });
+        last = `${r.status} ${r.peerCertificate?.subject?.CN}`;
+        return r.status === 200 && r.echo?.service === 'svc-a' && r.peerCertificate?.subject?.CN === 'secure.e2e.test';
+      },
+      { timeoutMs: CONVERGE_MS, intervalMs: 300 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (last: ${last})\n${a.output().slice(-2000)}`);
+    });
+    // Plain http on a TLS host is redirected to https.
+    expect((await a.get('secure.e2e.test', '/tls')).status).toBe(308);
+    await admin.delete('ingress', 'secure', NS);
+  });
+
   it('publishes the address in status.loadBalancer of owned Ingresses only, and no route for another class', async () => {
     await admin.applyObjects([ingress('mine', 'mine.e2e.test', 'svc-a'), ingress('theirs', 'theirs.e2e.test', 'svc-b', { className: 'other' })]);
     await waitServed(a, 'mine.e2e.test', '/', 'svc-a');
@@ -200,6 +223,8 @@ describe('portico run against a real API server', () => {
     await waitServed(a, 'good.e2e.test', '/', 'svc-b');
     await waitServed(a, 'after.e2e.test', '/', 'svc-a');
     await waitFor('status of after', async () => (await status('after')).length === 2, { timeoutMs: CONVERGE_MS });
+    // The informers did stop on the outage and were restarted (not merely lucky timing).
+    expect(a.output()).toMatch(/Ingress informer stopped .*restarting in \d+ ms/);
   }, 120_000);
 
   it('with two replicas, only the leader writes status; killing it hands leadership over when the Lease expires', async () => {

@@ -107,7 +107,8 @@ export async function runController(flags: RunFlags): Promise<number> {
     if (flags.manifests && flags.manifests.length > 0) {
       source = createDirectorySource({ paths: flags.manifests, logger, onManifestError: () => metrics.manifestErrors.inc() });
     } else {
-      source = createKubernetesSource({ kubeconfig: flags.kubeconfig, watchNamespace: flags.watchNamespace });
+      const kubeLog = (level: 'info' | 'warn', message: string): void => void logger.log(level, message);
+      source = createKubernetesSource({ kubeconfig: flags.kubeconfig, watchNamespace: flags.watchNamespace, log: kubeLog });
       reporters.push(
         createKubeReporter({
           kubeconfig: flags.kubeconfig,
@@ -117,6 +118,8 @@ export async function runController(flags: RunFlags): Promise<number> {
           electionNamespace: process.env.POD_NAMESPACE || 'portico',
           identity: process.env.POD_NAME || hostname(),
           controllerClass: flags.controllerClass,
+          watchNamespace: flags.watchNamespace,
+          log: kubeLog,
         }),
       );
     }
