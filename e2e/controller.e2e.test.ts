@@ -16,7 +16,6 @@ const MANIFESTS = resolve(process.cwd(), 'manifests');
 const ECHO = resolve(process.cwd(), 'test', 'support', 'echo-server.mjs');
 const NS = 'e2e-apps';
 const ADDRESS_A = '192.0.2.10';
-const ADDRESS_B = '192.0.2.20';
 /** How long a change may take to reach nginx (informer event + debounce + reload). */
 const CONVERGE_MS = 20_000;
 
@@ -231,7 +230,8 @@ describe('portico run against a real API server', () => {
     const b = await startControllerProcess({
       kubeconfig: saKubeconfig,
       identity: 'replica-b',
-      args: ['--publish-status-address', ADDRESS_B],
+      // replica-b publishes the controller's Service (manifests/base: a ClusterIP Service).
+      args: ['--publish-service', 'portico/portico'],
     });
     controllers.push(b);
     await waitServed(b, 'after.e2e.test', '/', 'svc-a'); // every replica serves
@@ -245,7 +245,9 @@ describe('portico run against a real API server', () => {
     await waitFor('status of pair', async () => (await status('pair')).length > 0, { timeoutMs: CONVERGE_MS });
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await status('pair')).toEqual(expect.arrayContaining([{ ip: ADDRESS_A }]));
-    expect(await status('pair')).not.toEqual(expect.arrayContaining([{ ip: ADDRESS_B }]));
+    const clusterIP = (await admin.getJson<{ spec: { clusterIP: string } }>('service', 'portico', 'portico')).spec.clusterIP;
+    expect(clusterIP).toMatch(/^10\.96\./);
+    expect(await status('pair')).not.toEqual(expect.arrayContaining([{ ip: clusterIP }]));
 
     // SIGKILL: no release; replica-b takes over once the Lease (15 s) expires, and writes its address.
     const killedAt = Date.now();
@@ -255,9 +257,15 @@ describe('portico run against a real API server', () => {
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(10_000);
     await waitFor('status rewritten by replica-b', async () => {
       const s = await status('pair');
-      return s.length === 1 && s[0]!.ip === ADDRESS_B;
+      return s.length === 1 && s[0]!.ip === clusterIP;
     }, { timeoutMs: CONVERGE_MS });
-    expect(await status('after')).toEqual([{ ip: ADDRESS_B }]);
+    expect(await status('after')).toEqual([{ ip: clusterIP }]);
+    // The published Service gains externalIPs: they win over the clusterIP, and status follows.
+    await admin.run(['patch', 'service', 'portico', '-n', 'portico', '--type=merge', '-p', JSON.stringify({ spec: { externalIPs: ['198.51.100.7'] } })]);
+    await waitFor('status follows the Service', async () => {
+      const s = await status('pair');
+      return s.length === 1 && s[0]!.ip === '198.51.100.7';
+    }, { timeoutMs: CONVERGE_MS });
     // And replica-b keeps routing changes.
     await admin.applyObjects([ingress('pair', 'pair.e2e.test', 'svc-a')]);
     await waitServed(b, 'pair.e2e.test', '/', 'svc-a');

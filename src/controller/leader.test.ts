@@ -149,3 +149,33 @@ describe('LeaderElector', () => {
     expect(events).toEqual(['a start', 'a stop', 'b start']);
   });
 });
+
+describe('LeaderElector against a black-holed API server', () => {
+  it('stops leading when its calls hang past the renew deadline', async () => {
+    const server = new FakeLeaseServer();
+    let hang = false;
+    const base = server.client();
+    const client: LeaseClient = {
+      get: () => (hang ? new Promise(() => undefined) : base.get()),
+      create: (r) => base.create(r),
+      replace: (r) => (hang ? new Promise(() => undefined) : base.replace(r)),
+    };
+    const events: string[] = [];
+    const e = new LeaderElector({
+      identity: 'a',
+      client,
+      timing: { leaseDurationMs: 600, renewDeadlineMs: 200, retryPeriodMs: 50 },
+      onStartedLeading: () => events.push('start'),
+      onStoppedLeading: () => events.push('stop'),
+    });
+    await e.tick();
+    expect(e.isLeader).toBe(true);
+    hang = true;
+    await e.tick(); // times out after 100 ms: still within the deadline
+    expect(e.isLeader).toBe(true);
+    await e.tick();
+    await e.tick();
+    expect(e.isLeader).toBe(false);
+    expect(events).toEqual(['start', 'stop']);
+  });
+});

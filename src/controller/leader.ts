@@ -136,10 +136,20 @@ export class LeaderElector {
     }, ms);
   }
 
+  /** A call that hangs (a black-holed API server) must not keep a leader believing it still leads. */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    const ms = Math.max(1, Math.floor(this.timing.renewDeadlineMs / 2));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from the API server within ${ms} ms`)), ms);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
   /** One round: read, decide, write. Exposed for tests. */
   async tick(): Promise<void> {
     try {
-      const record = await this.opts.client.get();
+      const record = await this.bounded(this.opts.client.get());
       this.observe(record);
       const decision = decide(this.opts.identity, this.observed, this.now(), this.timing);
       if (decision === 'wait') {
@@ -148,7 +158,7 @@ export class LeaderElector {
         return;
       }
       const next = nextRecord(this.opts.identity, record, decision, new Date(this.now()), this.timing);
-      const written = decision === 'create' ? await this.opts.client.create(next) : await this.opts.client.replace(next);
+      const written = await this.bounded(decision === 'create' ? this.opts.client.create(next) : this.opts.client.replace(next));
       this.observe(written);
       this.lastRenew = this.now();
       if (!this.leading) this.setLeading(true, decision === 'renew' ? 'renewed' : `${decision}d the Lease`);
@@ -206,12 +216,12 @@ export class LeaderElector {
     const current = this.observed?.record;
     if (!current || current.holderIdentity !== this.opts.identity) return;
     try {
-      await this.opts.client.replace({
+      await this.bounded(this.opts.client.replace({
         ...current,
         holderIdentity: '',
         leaseDurationSeconds: 1,
         renewTime: new Date(this.now()).toISOString(),
-      });
+      }));
     } catch (err) {
       this.opts.log?.('warn', `releasing the Lease failed: ${(err as Error).message}`);
     }

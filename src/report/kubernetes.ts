@@ -249,6 +249,17 @@ export interface ReporterApi {
   createEvent(event: EventsV1Event): Promise<void>;
 }
 
+/** An API call that hangs must not stall the reporter for good: it fails after `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+const API_TIMEOUT_MS = 30_000;
+
 function statusOf(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown };
   if (typeof e?.code === 'number') return e.code;
@@ -382,14 +393,14 @@ export class KubeReporter implements Reporter {
       this.unsent = [];
       return;
     }
-    const ingresses = await this.api.listIngresses();
+    const ingresses = await withTimeout(this.api.listIngresses(), API_TIMEOUT_MS, 'listing Ingresses');
     const uids = new Map(ingresses.map((i) => [`${i.metadata?.namespace}/${i.metadata?.name}`, i.metadata?.uid]));
 
     const events = this.unsent;
     this.unsent = [];
     for (const e of events) {
       try {
-        await this.api.createEvent(buildEvent(e, uids.get(refString(e.ingress)), this.options.identity, new Date()));
+        await withTimeout(this.api.createEvent(buildEvent(e, uids.get(refString(e.ingress)), this.options.identity, new Date())), API_TIMEOUT_MS, 'creating an Event');
       } catch (err) {
         e.forget();
         this.log('warn', `Event ${e.reason} for Ingress ${refString(e.ingress)} not written: ${(err as Error).message}`);
@@ -402,7 +413,7 @@ export class KubeReporter implements Reporter {
     for (const a of published) this.ours.add(addressKey(a));
     for (const change of planStatus(ingresses, servedIngresses(report), published, this.ours)) {
       try {
-        await this.api.patchIngressStatus(change.namespace, change.name, change.addresses);
+        await withTimeout(this.api.patchIngressStatus(change.namespace, change.name, change.addresses), API_TIMEOUT_MS, 'patching status');
       } catch (err) {
         this.log('warn', `status of Ingress ${change.namespace}/${change.name} not written: ${(err as Error).message}`);
       }
@@ -416,7 +427,7 @@ export class KubeReporter implements Reporter {
     }
     if (!this.options.publishService) return undefined;
     const [namespace, name] = this.options.publishService.split('/') as [string, string];
-    const svc = await this.api.readService(namespace, name);
+    const svc = await withTimeout(this.api.readService(namespace, name), API_TIMEOUT_MS, `reading Service ${namespace}/${name}`);
     const addresses = addressesFromService(svc);
     if (addresses.length === 0) {
       this.log('warn', `--publish-service ${this.options.publishService}: ${svc ? 'the Service has no address yet' : 'no such Service'}; Ingress status unchanged`);
