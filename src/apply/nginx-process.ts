@@ -1,4 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../report/logger.js';
 
@@ -25,6 +27,11 @@ export interface NginxProcessOptions {
  * group (so that if the master dies, its orphaned workers can be found and stopped before a new master
  * binds the same ports). Restarted with backoff when it dies; `stop()` quits it gracefully (SIGQUIT:
  * workers finish in-flight requests).
+ *
+ * A controller killed with SIGKILL leaves its nginx running (own process group, no parent-death
+ * signal), serving the last config. The next controller on the same state dir adopts that master (the
+ * pid in STATE/nginx.pid, checked to be an nginx master on STATE/nginx.conf) and signals it to reload,
+ * instead of starting a second nginx that could not bind the ports: no gap, never an empty config.
  */
 export class NginxProcess {
   private child: ResultPromise | undefined;
@@ -33,6 +40,8 @@ export class NginxProcess {
   private failures: number[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
   private exited: Promise<void> | undefined;
+  /** The master an earlier controller started (not our child): watched by polling. */
+  private adopted: number | undefined;
   private readonly opts: Required<Omit<NginxProcessOptions, 'onRestart' | 'onFatal'>> & Pick<NginxProcessOptions, 'onRestart' | 'onFatal'>;
 
   constructor(opts: NginxProcessOptions) {
@@ -52,10 +61,11 @@ export class NginxProcess {
 
   /** The master's pid while it runs. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child?.pid ?? this.adopted;
   }
 
   get running(): boolean {
+    if (this.adopted !== undefined) return masterAlive(this.adopted);
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
@@ -65,14 +75,20 @@ export class NginxProcess {
 
   /** Starts the master on STATE/nginx.conf (already written and checked). */
   async start(): Promise<void> {
-    if (this.child || this.stopping) return;
+    if (this.child || this.adopted !== undefined || this.stopping) return;
+    const orphan = await this.findRunningMaster();
+    if (orphan !== undefined) {
+      this.adopt(orphan);
+      process.kill(orphan, 'SIGHUP');
+      return;
+    }
     this.spawn();
     await this.waitRunning();
   }
 
   /** Loads STATE/nginx.conf: HUP to the master (nginx checks it again and swaps workers), or starts it. */
   async reload(): Promise<void> {
-    if (!this.child) return this.start();
+    if (!this.child && this.adopted === undefined) return this.start();
     if (!this.running || !this.pid) throw new Error('nginx is not running (restart pending)');
     process.kill(this.pid, 'SIGHUP');
   }
@@ -82,9 +98,8 @@ export class NginxProcess {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
-    const child = this.child;
-    if (!child || !this.running) return;
-    const pid = child.pid!;
+    const pid = this.pid;
+    if (pid === undefined || !this.running) return;
     const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), this.opts.quitTimeoutMs);
     try {
       process.kill(pid, 'SIGQUIT');
@@ -97,7 +112,35 @@ export class NginxProcess {
     killGroup(pid, 'SIGKILL');
   }
 
+  /** An nginx master still running on this state dir from an earlier controller, if any. */
+  private async findRunningMaster(): Promise<number | undefined> {
+    const pid = Number((await readFile(join(this.opts.stateDir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 1 || !masterAlive(pid)) return undefined;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      return undefined;
+    }
+    // The pid may have been reused: only an nginx master on our config is ours.
+    return cmdline.includes('nginx: master process') && cmdline.includes(this.confPath) ? pid : undefined;
+  }
+
+  private adopt(pid: number): void {
+    this.adopted = pid;
+    this.opts.logger.info('nginx from an earlier controller adopted; reloading it', { pid });
+    this.exited = new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (masterAlive(pid)) return;
+        clearInterval(poll);
+        if (this.adopted === pid && !this.stopping) this.onUnexpectedExit(pid, undefined, undefined);
+        resolve();
+      }, 200);
+    });
+  }
+
   private spawn(): void {
+    this.adopted = undefined;
     const { nginxBinary, stateDir, logger } = this.opts;
     const args = ['-p', stateDir, '-c', this.confPath, '-e', join(stateDir, 'logs/error.log'), '-g', 'daemon off;'];
     const child = execa(nginxBinary, args, { reject: false, detached: true, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false, cleanup: true });
@@ -148,6 +191,21 @@ export class NginxProcess {
       this.spawn();
       this.opts.onRestart?.();
     }, delay);
+  }
+}
+
+/** Alive and not a zombie (an orphan's exit is reaped by init, not by us). */
+function masterAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
