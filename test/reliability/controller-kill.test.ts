@@ -4,6 +4,7 @@
 // partial config. Every route answers at every moment.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startController, type RunningController } from '../support/controller.js';
@@ -18,10 +19,11 @@ jest.setTimeout(120000);
 const INGRESSES = 60;
 const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
 
+/** Running, not a zombie (a killed orphan waits for init to reap it). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }
@@ -120,10 +122,20 @@ describe('controller SIGKILL and restart', () => {
       // The new controller drives the adopted nginx: a change is applied...
       await ctl.writeFile('extra.yaml', [simpleIngress('extra', 'extra.test', [['/', 'two']])]);
       await waitFor(async () => (await ctl.get('extra.test', '/')).echo?.service === 'two', 10000, 'change applied through the adopted nginx');
+      // ...the adopted master is supervised: killed, it is replaced by a child of the new controller...
+      process.kill(pidBefore, 'SIGKILL');
+      await waitFor(async () => (await request({ port: ctl.metricsPort, path: '/metrics' })).body.includes('portico_nginx_restarts_total 1'), 10000, 'restart counted');
+      let newPid = 0;
+      await waitFor(async () => {
+        newPid = await masterPid(ctl.stateDir);
+        return newPid !== pidBefore && alive(newPid);
+      }, 10000, 'new master');
+      for (const t of targets) await ctl.waitForBackend(t.host, t.path, t.service!, 200, 10000);
       // ...and SIGTERM quits it: exit 0, nginx gone.
       next.kill('SIGTERM');
       expect((await next).exitCode).toBe(0);
-      await waitFor(async () => !alive(pidBefore), 5000, 'adopted nginx quit');
+      expect(alive(pidBefore)).toBe(false);
+      expect(alive(newPid)).toBe(false);
       await expect(ctl.get('app-0.test', '/p0')).rejects.toThrow();
     } finally {
       next.kill('SIGKILL');
