@@ -144,6 +144,7 @@ describe('portico run --manifests DIR: traffic follows the files', () => {
     const requestsAfter = (await ctl.metric('portico_nginx_requests_total'))!;
     expect(requestsAfter - requestsBefore).toBeGreaterThanOrEqual(5);
     expect(await ctl.metric('portico_nginx_connections', { state: 'active' })).toBeGreaterThanOrEqual(1);
+    expect(await ctl.metric('portico_nginx_up')).toBe(1);
 
     const metrics = (await ctl.status('/metrics')).body;
     const hash = /portico_config_info\{hash="([0-9a-f]{64})"\} 1/.exec(metrics)?.[1];

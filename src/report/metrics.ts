@@ -85,6 +85,14 @@ export class ControllerMetrics {
       return scrape;
     };
     new Gauge({
+      name: 'portico_nginx_up',
+      help: "1 when nginx's stub_status answered this scrape, else 0 (the nginx series below are then absent or 0)",
+      registers,
+      async collect() {
+        this.set((await status()) ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'portico_nginx_connections',
       help: 'nginx connections by state, from stub_status',
       labelNames: ['state'],
