@@ -159,3 +159,17 @@ describe('portico run --manifests DIR: traffic follows the files', () => {
     expect((await ctl.get('portico-status', '/nginx_status')).status).toBe(404);
   });
 });
+
+test('before the first config: /readyz 503, /debug/config 404, /healthz 200; then ready', async () => {
+  // A long debounce holds the first sync back.
+  const ctl = await startController({ files: { 'class.yaml': [INGRESS_CLASS] }, debounceMs: 2500, noWaitReady: true });
+  try {
+    expect((await ctl.status('/readyz')).status).toBe(503);
+    expect((await ctl.status('/debug/config')).status).toBe(404);
+    expect((await ctl.status('/healthz')).status).toBe(200);
+    await waitFor(async () => (await ctl.status('/readyz')).status === 200, 15000, 'ready');
+    expect((await ctl.status('/debug/config')).body).toContain('http {');
+  } finally {
+    expect(await ctl.stop()).toBe(0);
+  }
+});

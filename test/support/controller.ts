@@ -40,6 +40,8 @@ export interface ControllerOptions {
   debounceMs?: number;
   minReloadIntervalMs?: number;
   templateDir?: string;
+  /** Return as soon as the metrics port answers, before the first config (default: wait for /readyz). */
+  noWaitReady?: boolean;
 }
 
 export interface RunningController {
@@ -146,7 +148,8 @@ export async function startController(opts: ControllerOptions = {}): Promise<Run
   try {
     await waitFor(async () => {
       if (exitedYet) throw new Error('exited');
-      return (await status('/readyz')).status === 200;
+      const probe = await status('/readyz');
+      return opts.noWaitReady ? true : probe.status === 200;
     }, 20000, 'controller ready');
   } catch (err) {
     child.kill('SIGKILL');
