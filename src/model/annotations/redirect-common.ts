@@ -28,6 +28,7 @@ const URL_RE = /^https?:\/\/[A-Za-z0-9\-._~%!&()*+,=:@/?#[\]]+$/;
 export function checkRedirectURL(value: string): string | undefined {
   if (value.length > 2048) return 'longer than 2048 characters';
   if (!/^https?:\/\//.test(value)) return 'must be an absolute http:// or https:// URL';
+  if (!/^https?:\/\/[A-Za-z0-9[]/.test(value)) return 'must name a host after the scheme';
   if (!URL_RE.test(value)) return 'only URL characters are allowed (no spaces, quotes, "$", ";", braces or backslashes)';
   let url: URL;
   try {

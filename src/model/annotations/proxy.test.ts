@@ -1,0 +1,119 @@
+import { describe, expect, test } from '@jest/globals';
+import { DEFAULT_GLOBAL_CONFIG, parseGlobalConfig } from '../config.js';
+import { backendProtocolFamily } from './backend-protocol.js';
+import { customHttpErrorsFamily, parseErrorCodes } from './custom-http-errors.js';
+import { DEFAULT_PROXY, proxyFamily } from './proxy.js';
+import { serverAliasFamily } from './server-alias.js';
+import { serviceUpstreamFamily } from './service-upstream.js';
+import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './types.js';
+import { checkVhost, upstreamHeadersFamily } from './upstream-headers.js';
+
+function parse<T>(family: AnnotationFamily<T>, annotations: Record<string, string>, config = DEFAULT_GLOBAL_CONFIG) {
+  const input = { get: (k: string) => annotations[k], warn: () => undefined, config } as unknown as AnnotationInput;
+  try {
+    return { result: family.parse(input) };
+  } catch (err) {
+    if (err instanceof AnnotationError) return { error: err };
+    throw err;
+  }
+}
+
+describe('proxy-* annotations', () => {
+  test('only what is set; sizes, seconds, enums and lists normalised', () => {
+    const r = parse(proxyFamily, {
+      'proxy-body-size': '8M',
+      'proxy-connect-timeout': '10s',
+      'proxy-read-timeout': '120',
+      'proxy-buffering': 'ON',
+      'proxy-next-upstream': 'error  timeout http_502 error',
+      'proxy-next-upstream-tries': '0',
+    }).result!;
+    expect(r).toMatchObject({ bodySize: '8m', connectTimeout: 10, readTimeout: 120, buffering: 'on', nextUpstream: ['error', 'timeout', 'http_502'], nextUpstreamTries: 0 });
+    expect(r.sendTimeout).toBeUndefined();
+    expect(r.bufferSize).toBeUndefined();
+  });
+
+  test('proxy-buffer-size brings proxy-buffers-number along (and the other way round)', () => {
+    expect(parse(proxyFamily, { 'proxy-buffer-size': '16k' }).result).toMatchObject({ bufferSize: '16k', buffersNumber: 4 });
+    expect(parse(proxyFamily, { 'proxy-buffers-number': '8' }).result).toMatchObject({ bufferSize: '4k', buffersNumber: 8 });
+  });
+
+  test.each([
+    ['proxy-body-size', '8 m'],
+    ['proxy-body-size', '8m;'],
+    ['proxy-body-size', '1t'],
+    ['proxy-body-size', '-1'],
+    ['proxy-buffer-size', '1g'],
+    ['proxy-connect-timeout', '0'],
+    ['proxy-read-timeout', '1m'],
+    ['proxy-read-timeout', '$t'],
+    ['proxy-buffering', 'yes'],
+    ['proxy-request-buffering', 'off;'],
+    ['proxy-next-upstream', 'error; return 200'],
+    ['proxy-next-upstream', 'off error'],
+    ['proxy-next-upstream', ''],
+    ['proxy-next-upstream-tries', '101'],
+    ['proxy-buffers-number', '1'],
+  ])('%s %j is refused', (key, value) => {
+    expect(parse(proxyFamily, { [key]: value }).error?.annotation).toBe(key);
+  });
+
+  test('the same keys in the ConfigMap set the http{} defaults; bad values keep the default', () => {
+    const { config, issues } = parseGlobalConfig({ data: { 'proxy-body-size': '20m', 'proxy-read-timeout': '5', 'proxy-buffering': 'maybe' } });
+    expect(config.proxy).toEqual({ ...DEFAULT_PROXY, bodySize: '20m', readTimeout: 5 });
+    expect(issues.map((i) => i.key)).toEqual(['proxy-buffering']);
+    expect(DEFAULT_GLOBAL_CONFIG.proxy).toEqual(DEFAULT_PROXY);
+  });
+});
+
+describe('backend-protocol', () => {
+  test.each([
+    ['HTTPS', 'HTTPS'],
+    ['grpc', 'GRPC'],
+    ['GRPCS', 'GRPCS'],
+    ['AUTO_HTTP', 'HTTP'],
+  ])('%s → %s', (value, protocol) => {
+    expect(parse(backendProtocolFamily, { 'backend-protocol': value }).result).toEqual({ protocol });
+  });
+  test('HTTP by default; FCGI and unknown values are refused', () => {
+    expect(parse(backendProtocolFamily, {}).result).toEqual({ protocol: 'HTTP' });
+    expect(parse(backendProtocolFamily, { 'backend-protocol': 'FCGI' }).error?.reason).toMatch(/not supported/);
+    expect(parse(backendProtocolFamily, { 'backend-protocol': 'HTTP;' }).error?.annotation).toBe('backend-protocol');
+  });
+});
+
+describe('upstream-vhost, x-forwarded-prefix', () => {
+  test('a host with an optional port; a literal path', () => {
+    expect(parse(upstreamHeadersFamily, { 'upstream-vhost': 'API.internal:8080', 'x-forwarded-prefix': '/api' }).result).toEqual({ vhost: 'api.internal:8080', xForwardedPrefix: '/api' });
+    for (const bad of ['$host', 'a b', 'a.test"; x', '*.a.test', 'a.test:99999', 'a.test:', '']) expect([bad, checkVhost(bad)]).toEqual([bad, expect.any(String)]);
+    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': '/a;b' }).error?.annotation).toBe('x-forwarded-prefix');
+    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': 'api' }).error?.annotation).toBe('x-forwarded-prefix');
+  });
+});
+
+describe('server-alias', () => {
+  test('comma-separated DNS names, wildcards allowed, duplicates dropped', () => {
+    expect(parse(serverAliasFamily, { 'server-alias': 'a.test, *.b.test,a.test' }).result).toEqual({ hosts: ['a.test', '*.b.test'] });
+    for (const bad of ['~^.*$', 'a.test;b', 'A_B.test', '127.0.0.1', 'a.test b.test']) {
+      expect([bad, parse(serverAliasFamily, { 'server-alias': bad }).error?.annotation]).toEqual([bad, 'server-alias']);
+    }
+  });
+});
+
+describe('custom-http-errors, default-backend, service-upstream', () => {
+  test('codes from 400 to 599', () => {
+    expect(parseErrorCodes('404, 503,404')).toEqual([404, 503]);
+    for (const bad of ['200', '600', '40x', '', '404;500']) expect([bad, typeof parseErrorCodes(bad)]).toEqual([bad, 'string']);
+    expect(parseGlobalConfig({ data: { 'custom-http-errors': '502,504' } }).config.extra.customHttpErrors).toEqual([502, 504]);
+  });
+  test('default-backend is a Service name in the Ingress namespace', () => {
+    expect(parse(customHttpErrorsFamily, { 'default-backend': 'errors' }).result?.defaultBackend).toBe('errors');
+    for (const bad of ['other/errors', 'errors.other', 'Errors', '']) {
+      expect([bad, parse(customHttpErrorsFamily, { 'default-backend': bad }).error?.annotation]).toEqual([bad, 'default-backend']);
+    }
+  });
+  test('service-upstream is a boolean', () => {
+    expect(parse(serviceUpstreamFamily, { 'service-upstream': 'true' }).result).toEqual({ enabled: true });
+    expect(parse(serviceUpstreamFamily, { 'service-upstream': 'yes' }).error?.annotation).toBe('service-upstream');
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, expect, test } from '@jest/globals';
+import { DEFAULT_GLOBAL_CONFIG, parseGlobalConfig } from '../config.js';
+import { appRootFamily } from './app-root.js';
+import { redirectFamily, wwwCounterpart } from './redirect.js';
+import { checkRedirectURL } from './redirect-common.js';
+import { redirectsToHttps, sslRedirectFamily } from './ssl-redirect.js';
+import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './types.js';
+
+function parse<T>(family: AnnotationFamily<T>, annotations: Record<string, string>, config = DEFAULT_GLOBAL_CONFIG) {
+  const warnings: string[] = [];
+  const input = { get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m), config } as unknown as AnnotationInput;
+  try {
+    return { result: family.parse(input), warnings };
+  } catch (err) {
+    if (err instanceof AnnotationError) return { error: err, warnings };
+    throw err;
+  }
+}
+
+describe('permanent-redirect, temporal-redirect, from-to-www-redirect', () => {
+  test('permanent-redirect is 301 unless permanent-redirect-code says otherwise', () => {
+    expect(parse(redirectFamily, { 'permanent-redirect': 'https://a.test/x?y=1' }).result).toEqual({ url: 'https://a.test/x?y=1', code: 301, fromToWww: false });
+    expect(parse(redirectFamily, { 'permanent-redirect': 'https://a.test/', 'permanent-redirect-code': '308' }).result?.code).toBe(308);
+  });
+
+  test('temporal-redirect is 302 and wins over permanent-redirect, with a warning', () => {
+    const r = parse(redirectFamily, { 'temporal-redirect': 'http://t.test/', 'permanent-redirect': 'https://p.test/' });
+    expect(r.result).toEqual({ url: 'http://t.test/', code: 302, fromToWww: false });
+    expect(r.warnings).toHaveLength(1);
+  });
+
+  test.each([
+    ['javascript:alert(1)', /absolute http/],
+    ['/relative', /absolute http/],
+    ['https://a.test/$host', /only URL characters/],
+    ['https://a.test/"; return 200 "x', /only URL characters/],
+    ['https://a.test/ x', /only URL characters/],
+    ['https://a.test/{x}', /only URL characters/],
+    ['https://a.test/\\x', /only URL characters/],
+    ['https://a.test/\u00e9', /only URL characters/],
+    ['https://a.test/\nreturn 200;', /only URL characters/],
+    ['https:///path', /host|not a valid URL/],
+  ])('redirect URL %j is refused', (url, reason) => {
+    expect(checkRedirectURL(url)).toMatch(reason);
+    expect(parse(redirectFamily, { 'permanent-redirect': url }).error?.annotation).toBe('permanent-redirect');
+  });
+
+  test.each(['200', '309', '3o1', '-301', ''])('redirect code %j is refused', (code) => {
+    expect(parse(redirectFamily, { 'permanent-redirect': 'https://a.test/', 'permanent-redirect-code': code }).error?.annotation).toBe('permanent-redirect-code');
+  });
+
+  test('from-to-www-redirect counterpart names', () => {
+    expect(wwwCounterpart('www.shop.test')).toBe('shop.test');
+    expect(wwwCounterpart('shop.test')).toBe('www.shop.test');
+    expect(wwwCounterpart('*.shop.test')).toBeUndefined();
+    expect(wwwCounterpart('www.test')).toBeUndefined();
+    expect(wwwCounterpart('')).toBeUndefined();
+    expect(parse(redirectFamily, { 'from-to-www-redirect': 'TRUE' }).result?.fromToWww).toBe(true);
+    expect(parse(redirectFamily, { 'from-to-www-redirect': '1' }).error?.annotation).toBe('from-to-www-redirect');
+  });
+});
+
+describe('app-root', () => {
+  test('a literal path other than /', () => {
+    expect(parse(appRootFamily, { 'app-root': '/app1' }).result).toEqual({ path: '/app1' });
+    expect(parse(appRootFamily, {}).result).toEqual({ path: undefined });
+    for (const bad of ['/', 'app', '/a b', '/a;b', '/$uri', '/a"b', '/../etc', '/a{b}']) {
+      expect([bad, parse(appRootFamily, { 'app-root': bad }).error?.annotation]).toEqual([bad, 'app-root']);
+    }
+  });
+});
+
+describe('ssl-redirect, force-ssl-redirect, preserve-trailing-slash', () => {
+  test('annotations override the ConfigMap, which overrides the defaults', () => {
+    expect(parse(sslRedirectFamily, {}).result).toEqual({ sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false });
+    const { config } = parseGlobalConfig({ data: { 'ssl-redirect': 'false', 'force-ssl-redirect': 'true', 'preserve-trailing-slash': 'true' } });
+    expect(parse(sslRedirectFamily, {}, config).result).toEqual({ sslRedirect: false, forceSslRedirect: true, preserveTrailingSlash: true });
+    expect(parse(sslRedirectFamily, { 'ssl-redirect': 'true', 'force-ssl-redirect': 'false' }, config).result).toMatchObject({ sslRedirect: true, forceSslRedirect: false });
+    expect(parse(sslRedirectFamily, { 'force-ssl-redirect': 'on' }).error?.annotation).toBe('force-ssl-redirect');
+  });
+
+  test('who is redirected: force always, ssl-redirect on TLS hosts, never under no-tls-redirect-locations', () => {
+    const ann = (a: Record<string, string>) => ({ sslRedirect: parse(sslRedirectFamily, a).result! });
+    const cfg = DEFAULT_GLOBAL_CONFIG;
+    expect(redirectsToHttps(ann({}), '/', true, cfg)).toBe(true);
+    expect(redirectsToHttps(ann({}), '/', false, cfg)).toBe(false);
+    expect(redirectsToHttps(ann({ 'ssl-redirect': 'false' }), '/', true, cfg)).toBe(false);
+    expect(redirectsToHttps(ann({ 'force-ssl-redirect': 'true' }), '/', false, cfg)).toBe(true);
+    expect(redirectsToHttps(ann({ 'force-ssl-redirect': 'true' }), '/.well-known/acme-challenge/abc', true, cfg)).toBe(false);
+    const { config, issues } = parseGlobalConfig({ data: { 'no-tls-redirect-locations': '/public, /health' } });
+    expect(issues).toEqual([]);
+    expect(redirectsToHttps(ann({}), '/health/z', true, config)).toBe(false);
+    // The list replaces the default.
+    expect(redirectsToHttps(ann({}), '/.well-known/acme-challenge/abc', true, config)).toBe(true);
+    expect(parseGlobalConfig({ data: { 'no-tls-redirect-locations': '/a;b' } }).issues[0]?.key).toBe('no-tls-redirect-locations');
+  });
+});
