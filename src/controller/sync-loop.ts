@@ -124,6 +124,11 @@ export class SyncLoop {
   private fire(): void {
     this.timer = undefined;
     if (this.stopped) return;
+    // A relist started since the event: the source calls again once the store is complete.
+    if (!this.opts.source.synced) {
+      this.firstPendingAt = undefined;
+      return;
+    }
     if (this.running) {
       this.rerun = true;
       return;
