@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -298,5 +300,68 @@ describe('proxy and error keys in the global ConfigMap', () => {
     const r = await s.get('web.test', '/gone', { headers: { 'x-echo-status': '503' } });
     expect([r.status, r.echo?.service, r.echo?.headers['x-code'], r.echo?.headers['x-original-uri']]).toEqual([503, 'fallback', '503', '/gone']);
     expect(s.model.warnings).toEqual([]);
+  });
+});
+
+/** A gRPC-shaped h2c backend (no gRPC library): answers every call with one message and grpc-status 0 trailers. */
+function startH2cBackend(): Promise<{ port: number; seen: Array<Record<string, string>>; stop(): Promise<void> }> {
+  const seen: Array<Record<string, string>> = [];
+  const server = http2.createServer();
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      seen.push({ path: String(headers[':path']), authority: String(headers[':authority'] ?? headers.host ?? ''), contentType: String(headers['content-type']), bytes: String(Buffer.concat(chunks).length) });
+      const message = Buffer.from('pong');
+      const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'ok' }));
+      stream.end(frame);
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({ port: (server.address() as AddressInfo).port, seen, stop: () => new Promise<void>((r) => server.close(() => r())) });
+    });
+  });
+}
+
+describe('backend-protocol GRPC end to end (HTTP/2 over TLS to nginx, h2c to the backend)', () => {
+  let backend: Awaited<ReturnType<typeof startH2cBackend>>;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    backend = await startH2cBackend();
+    const svc = serviceFor(NS, 'grpc', [{ name: 'grpc', port: backend.port, pid: 0, stop: async () => undefined }]);
+    s = await startScenario([INGRESS_CLASS, ...svc, ingress('grpc', 'grpc.test', [['/', 'grpc']], { [`${P}/backend-protocol`]: 'GRPC' })]);
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+    await backend?.stop();
+  });
+
+  test('a unary call reaches the backend with its method path and returns the message and grpc-status trailers', async () => {
+    const client = http2.connect(`https://127.0.0.1:${s.httpsPort}`, { servername: 'grpc.test', rejectUnauthorized: false });
+    try {
+      const result = await new Promise<{ status: number; body: Buffer; trailers: Record<string, unknown> }>((resolve, reject) => {
+        const req = client.request({ ':method': 'POST', ':path': '/echo.v1.Echo/Say', ':authority': 'grpc.test', 'content-type': 'application/grpc', te: 'trailers' });
+        let status = 0;
+        let trailers: Record<string, unknown> = {};
+        const chunks: Buffer[] = [];
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('trailers', (t) => (trailers = t));
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => resolve({ status, body: Buffer.concat(chunks), trailers }));
+        req.on('error', reject);
+        req.end(Buffer.from([0, 0, 0, 0, 4, ...Buffer.from('ping')]));
+      });
+      expect(result.status).toBe(200);
+      expect(result.body.subarray(5).toString()).toBe('pong');
+      expect(result.trailers['grpc-status']).toBe('0');
+      expect(backend.seen).toEqual([{ path: '/echo.v1.Echo/Say', authority: 'grpc.test', contentType: 'application/grpc', bytes: '9' }]);
+    } finally {
+      client.close();
+    }
   });
 });
