@@ -1,4 +1,4 @@
-import { chown, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import { SELF_SIGNED_CERT_PATH } from '../model/tls.js';
@@ -21,6 +21,12 @@ export class StateDirError extends Error {
 /** Creates the folders nginx writes to: logs, temp paths, certificates (0700), credentials. */
 export async function prepareStateDir(stateDir: string): Promise<void> {
   await mkdir(stateDir, { recursive: true, mode: 0o755 });
+  if (process.getuid?.() === 0) {
+    // Workers run as nobody and open htpasswd files and temp paths below the state dir at request time:
+    // they need to traverse it, even when it was created 0700 (mkdtemp, a umask).
+    const { mode } = await stat(stateDir);
+    if ((mode & 0o001) === 0) await chmod(stateDir, (mode & 0o777) | 0o711);
+  }
   for (const sub of ['logs', 'tmp']) await mkdir(join(stateDir, sub), { recursive: true, mode: 0o755 });
   await mkdir(join(stateDir, 'certs'), { recursive: true, mode: 0o700 });
   await mkdir(join(stateDir, 'auth'), { recursive: true, mode: 0o711 });

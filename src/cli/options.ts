@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
 
@@ -70,5 +72,23 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     httpsPort: flags.httpsPort,
     stateDir: resolve(flags.stateDir),
     allowSnippetAnnotations: flags.allowSnippetAnnotations,
+    resolvers: systemResolvers(),
   };
+}
+
+/**
+ * The name servers nginx uses for names resolved at request time (auth-url hosts): the machine's own, as
+ * in a pod's /etc/resolv.conf (the cluster DNS). Link-local scope suffixes are dropped.
+ */
+export function systemResolvers(path = '/etc/resolv.conf'): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((line) => /^\s*nameserver\s+(\S+)/.exec(line)?.[1]?.split('%')[0])
+    .filter((addr): addr is string => addr !== undefined && isIP(addr) !== 0);
 }
