@@ -91,6 +91,10 @@ describe('proxy annotations through real nginx', () => {
         // A Service that exists but has no endpoints.
         { apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty', namespace: NS }, spec: { ports: [{ port: 80 }] } } as KubeObject,
         ingress('https', 'https.test', [['/', 'secure-api']], { [`${P}/backend-protocol`]: 'HTTPS' }),
+        // Its own Service: nginx's keepalive pool is per upstream, not per SNI name, so a shared upstream could reuse
+        // a connection opened with another name.
+        ...serviceFor(NS, 'secure-api-vhost', [tlsEcho]),
+        ingress('https-vhost', 'https2.test', [['/', 'secure-api-vhost']], { [`${P}/backend-protocol`]: 'HTTPS', [`${P}/upstream-vhost`]: 'api.internal:8443' }),
         ingress('grpc', 'grpc.test', [['/', 'grpc-api']], { [`${P}/backend-protocol`]: 'GRPC' }),
         ingress('grpcs', 'grpcs.test', [['/', 'grpc-api']], { [`${P}/backend-protocol`]: 'grpcs' }),
         ingress('small', 'body.test', [['/small', 'app']], { [`${P}/proxy-body-size`]: '1k' }),
@@ -136,8 +140,13 @@ describe('proxy annotations through real nginx', () => {
     expect(r.status).toBe(200);
     const echo = r.echo as unknown as { service: string; tls?: boolean; servername?: string | null; path: string; host: string };
     expect([echo.service, echo.tls, echo.path, echo.host]).toEqual(['secure-api', true, '/secure/path?x=1', 'https.test']);
-    expect(echo.servername).toBeTruthy();
-    expect(locationBlock(s.conf, 'https.test', '/')).toMatch(/proxy_ssl_server_name on;\n\s*proxy_pass https:\/\//);
+    expect(echo.servername).toBe('https.test');
+    expect(locationBlock(s.conf, 'https.test', '/')).toMatch(/proxy_ssl_server_name on;\n\s*proxy_ssl_name \$host;\n\s*proxy_pass https:\/\//);
+  });
+
+  test('backend-protocol HTTPS with upstream-vhost: that name is the Host header and (without port) the SNI name', async () => {
+    const echo = (await s.get('https2.test', '/')).echo as unknown as { tls?: boolean; servername?: string; host: string };
+    expect([echo.tls, echo.servername, echo.host]).toEqual([true, 'api.internal', 'api.internal:8443']);
   });
 
   test('backend-protocol GRPC and GRPCS render grpc_pass (checked by nginx -t)', () => {

@@ -102,6 +102,8 @@ export type Backend =
       upstreamVariable?: string;
       /** upstream-vhost: the Host header sent upstream instead of the client's (annotations/upstream-headers.ts). */
       hostHeader?: string;
+      /** The TLS server name (SNI) for HTTPS/GRPCS backends: the upstream-vhost without its port. */
+      sslName?: string;
       /** x-forwarded-prefix: sent upstream as X-Forwarded-Prefix. */
       forwardedPrefix?: string;
     }

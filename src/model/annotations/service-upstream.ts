@@ -55,6 +55,7 @@ export function withProtocol(
     ...backend,
     protocol: annotations.backendProtocol.protocol,
     hostHeader: annotations.upstreamHeaders.vhost,
+    sslName: annotations.upstreamHeaders.vhost?.replace(/:\d+$/, ''),
     forwardedPrefix: annotations.upstreamHeaders.xForwardedPrefix,
   };
 }
