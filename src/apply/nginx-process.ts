@@ -75,6 +75,7 @@ export class NginxProcess {
 
   /** Starts the master on STATE/nginx.conf (already written and checked). */
   async start(): Promise<void> {
+    if (this.fatal) throw new Error('nginx could not be kept up; not starting it again');
     if (this.child || this.adopted !== undefined || this.stopping) return;
     const orphan = await this.findRunningMaster();
     if (orphan !== undefined) {

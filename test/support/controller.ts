@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -65,6 +65,28 @@ export interface RunningController {
   /** Resolves with the exit code. */
   exited: Promise<number | undefined>;
   stop(): Promise<number | undefined>;
+}
+
+/**
+ * nginx runs in its own process group and outlives a controller killed with SIGKILL (by design: the next
+ * controller adopts it). A test must not leave one behind: kill whatever master STATE/nginx.pid names,
+ * if it is an nginx on this state dir, with its workers.
+ */
+export async function killLeftoverNginx(stateDir: string): Promise<boolean> {
+  const pid = Number((await readFile(join(stateDir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('nginx') || !cmdline.includes(stateDir)) return false;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 export function toYaml(content: KubeObject[] | string): string {
@@ -141,6 +163,8 @@ export async function startController(opts: ControllerOptions = {}): Promise<Run
     stop: async () => {
       if (!exitedYet) child.kill('SIGTERM');
       const code = await exited;
+      const leftover = await killLeftoverNginx(stateDir);
+      if (leftover && code === 0) throw new Error('the controller exited 0 but left its nginx running');
       await rm(base, { recursive: true, force: true }).catch(() => undefined);
       return code;
     },
@@ -154,6 +178,7 @@ export async function startController(opts: ControllerOptions = {}): Promise<Run
   } catch (err) {
     child.kill('SIGKILL');
     await exited;
+    await killLeftoverNginx(stateDir);
     throw new Error(`controller did not become ready: ${(err as Error).message}\nstderr: ${stderr}\nlogs: ${logs.map((l) => JSON.stringify(l)).join('\n')}`);
   }
   return ctl;
