@@ -18,8 +18,8 @@ export function createLogger(opts: { format?: LogFormat; level?: LogLevel; strea
           winston.format.printf((info) => {
             const { level, message, timestamp, ...rest } = info as Record<string, unknown>;
             const fields = Object.entries(rest)
-              .filter(([k]) => typeof k === 'string')
-              .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v)}`)
+              .filter(([, v]) => v !== undefined)
+              .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
               .join(' ');
             return `${String(timestamp)} ${String(level).toUpperCase()} ${String(message)}${fields ? ` ${fields}` : ''}`;
           }),
