@@ -272,7 +272,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     });
   }
 
-  applyServerAliases(servers, warnings);
+  applyServerAliases(servers, accepted.map((a) => a.ref), warnings);
   applyWwwRedirects(servers, warnings);
 
   const rejectedWhole = new Set(rejections.filter((r) => r.whole).map((r) => refString(r.ingress)));

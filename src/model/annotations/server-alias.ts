@@ -1,5 +1,5 @@
 import { serverNamesFor } from '../hosts.js';
-import type { ModelWarning, Server } from '../types.js';
+import type { IngressRef, ModelWarning, Server } from '../types.js';
 import { refString } from '../types.js';
 import { checkHost } from '../validate.js';
 import { AnnotationError, type AnnotationFamily } from './types.js';
@@ -28,33 +28,34 @@ export const serverAliasFamily: AnnotationFamily<ServerAliasAnnotation> = {
 
 /**
  * Adds each host's aliases to its server_name. An alias never takes a name that an Ingress rule defines as
- * a host, nor one an earlier server already aliased: it is skipped with a warning. Aliases come from every
- * Ingress with a path on the host, oldest first.
+ * a host, nor one another host already aliased: it is skipped with a warning. Aliases come from every
+ * Ingress with a path on the host; contested aliases go to the oldest Ingress (`ageOrder`: accepted
+ * Ingresses, oldest first).
  */
-export function applyServerAliases(servers: Server[], warnings: ModelWarning[]): void {
+export function applyServerAliases(servers: Server[], ageOrder: IngressRef[], warnings: ModelWarning[]): void {
   const hosts = new Set(servers.map((s) => s.host));
-  const claimed = new Map<string, string>();
+  const rank = new Map(ageOrder.map((r, i) => [refString(r), i]));
+  const requests: Array<{ server: Server; ingress: IngressRef; alias: string; rank: number }> = [];
   for (const server of servers) {
     if (server.isDefault) continue;
-    const sources = [
-      ...(server.serverAnnotations ? [{ ingress: server.ingresses[0], annotations: server.serverAnnotations }] : []),
-      ...server.ingressAnnotations,
-    ];
-    for (const { ingress, annotations } of sources) {
-      for (const alias of annotations.serverAlias.hosts) {
-        if (alias === server.host || claimed.get(alias) === server.host) continue;
-        const reason = hosts.has(alias)
-          ? `host ${alias} is defined by an Ingress rule`
-          : claimed.has(alias)
-            ? `${alias} is already an alias of host ${claimed.get(alias)}`
-            : undefined;
-        if (reason) {
-          if (ingress) warnings.push({ object: `Ingress ${refString(ingress)}`, ingress, message: `server-alias ${alias} on host ${server.host} ignored: ${reason}` });
-          continue;
-        }
-        claimed.set(alias, server.host);
-        server.serverNames.push(...serverNamesFor(alias));
-      }
+    for (const { ingress, annotations } of server.ingressAnnotations) {
+      for (const alias of annotations.serverAlias.hosts) requests.push({ server, ingress, alias, rank: rank.get(refString(ingress)) ?? Infinity });
     }
+  }
+  requests.sort((a, b) => a.rank - b.rank);
+  const claimed = new Map<string, string>();
+  for (const { server, ingress, alias } of requests) {
+    if (alias === server.host || claimed.get(alias) === server.host) continue;
+    const reason = hosts.has(alias)
+      ? `host ${alias} is defined by an Ingress rule`
+      : claimed.has(alias)
+        ? `${alias} is already an alias of host ${claimed.get(alias)}`
+        : undefined;
+    if (reason) {
+      warnings.push({ object: `Ingress ${refString(ingress)}`, ingress, message: `server-alias ${alias} on host ${server.host} ignored: ${reason}` });
+      continue;
+    }
+    claimed.set(alias, server.host);
+    server.serverNames.push(...serverNamesFor(alias));
   }
 }
