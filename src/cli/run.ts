@@ -157,6 +157,7 @@ export async function runController(flags: RunFlags): Promise<number> {
       probe: {
         healthy: () => {
           if (loop.ready && !nginx.running) return { ok: false, reason: 'nginx is not running' };
+          if (loop.busyForMs > 120000) return { ok: false, reason: `a sync has been running for ${Math.round(loop.busyForMs / 1000)}s` };
           return { ok: true };
         },
         ready: () => loop.ready && nginx.running,

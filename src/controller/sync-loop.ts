@@ -49,6 +49,7 @@ export class SyncLoop {
   private firstPendingAt: number | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
+  private busySince: number | undefined;
   private stopped = false;
   private lastReloadAt = 0;
   private fingerprint: string | undefined;
@@ -75,6 +76,11 @@ export class SyncLoop {
 
   get ready(): boolean {
     return this.appliedText !== undefined;
+  }
+
+  /** How long the sync in progress has been running (0 when idle): a wedged loop makes /healthz fail. */
+  get busyForMs(): number {
+    return this.busySince === undefined ? 0 : Date.now() - this.busySince;
   }
 
   /** Compiles the templates (throws if they cannot be read), starts watching them, then starts the source. */
@@ -134,12 +140,14 @@ export class SyncLoop {
       return;
     }
     this.firstPendingAt = undefined;
+    this.busySince = Date.now();
     this.running = this.syncOnce()
       .catch((err: Error) => {
         this.opts.logger.error('sync crashed', { error: err.stack ?? String(err) });
       })
       .finally(() => {
         this.running = undefined;
+        this.busySince = undefined;
         this.syncCount++;
         for (const w of this.waiters.splice(0)) w();
         if (this.rerun) {
