@@ -1,0 +1,258 @@
+// Benchmarks 2, 3 and 5, against `portico run` in directory mode (the built CLI as a child process):
+//   2. incremental sync: one Ingress changed among 10 and among N_big; time from the file write to the new
+//      route answering, against the floor: nginx -t + reload of the same config alone, to the route answering;
+//   3. churn: 500 Ingress changes within 10 s while wrk holds 100 connections on routes that do not change;
+//   5. the controller process's CPU and memory at idle and during that churn.
+// The backend behind every route is a fast nginx (see lib/proc.mjs startBackend).
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startController } from './lib/controller.mjs';
+import { hostOf, ingressFile, ingressYaml, kindOf, writeManifests } from './lib/gen.mjs';
+import { getStatus, median, nginxTest, procSample, sleep, startNginx, tempDir, waitFor, QUICK } from './lib/proc.mjs';
+import { parseWrk } from './lib/wrk.mjs';
+
+/** Polls host/ on the port until it answers 200; resolves the ms since t0 (hrtime bigint). */
+async function until200(port, host, t0, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await getStatus(port, host, '/', 2000)) === 200) return Number(process.hrtime.bigint() - t0) / 1e6;
+    if (Date.now() > end) throw new Error(`${host} did not answer 200 within ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
+/** Plain Ingresses only (TLS ones redirect http to https), spread over the set. */
+function plainIndices(n, count, from = 0) {
+  const out = [];
+  for (let i = from; i < n && out.length < count; i++) if (kindOf(i) === 'plain' && i % 10 !== 5) out.push(i);
+  return out;
+}
+
+/** One incremental change at a time, spaced beyond the controller's minimum reload interval. */
+async function syncSamples(ctl, dir, n, reps, backendPort, timeoutMs) {
+  const pool = plainIndices(n, reps, Math.floor(n / 2)).concat(plainIndices(n, reps));
+  const picks = Array.from({ length: reps }, (_, k) => pool[k % pool.length]);
+  const times = [];
+  for (let k = 0; k < picks.length; k++) {
+    const i = picks[k];
+    const version = 10 + k; // a new host v<version>.app-<i> on every sample, even when an Ingress comes again
+    await sleep(1500);
+    const t0 = process.hrtime.bigint();
+    const tmp = `${ingressFile(dir, i)}.tmp`;
+    writeFileSync(tmp, ingressYaml(i, { backendPort, version }));
+    renameSync(tmp, ingressFile(dir, i));
+    times.push(await until200(ctl.httpPort, `v${version}.${hostOf(i)}`, t0, timeoutMs));
+  }
+  return { times, picks };
+}
+
+/**
+ * The floor for the same config: the controller stopped, a plain nginx started on its last nginx.conf, then per
+ * sample a copy of that config with one server block more (one new host, as one changed Ingress adds),
+ * written, nginx -t, nginx -s reload, until the new host answers 200.
+ */
+async function floorSamples(stateDir, httpPort, n, reps, timeoutMs) {
+  const confPath = join(stateDir, 'nginx.conf');
+  const original = readFileSync(confPath, 'utf8');
+  const nginx = await startNginx(stateDir, confPath, httpPort);
+  const times = [];
+  try {
+    const pool = plainIndices(n, reps, 1);
+    for (let k = 0; k < reps; k++) {
+      const host = hostOf(pool[k % pool.length]);
+      const at = original.indexOf(`server_name "${host}";`);
+      if (at < 0) throw new Error(`floor: no server block for ${host} in the controller's nginx.conf`);
+      const start = original.lastIndexOf('\n    server {\n', at);
+      const end = original.indexOf('\n    }\n', at) + '\n    }\n'.length;
+      const block = original.slice(start, end).replace(`server_name "${host}";`, `server_name "f${k}.${host}";`);
+      const text = original.slice(0, end) + block + original.slice(end);
+      await sleep(1000);
+      const t0 = process.hrtime.bigint();
+      const tmp = join(stateDir, 'nginx.conf.floor');
+      writeFileSync(tmp, text);
+      await nginxTest(stateDir, tmp);
+      renameSync(tmp, confPath);
+      await nginx.reload();
+      times.push(await until200(httpPort, `f${k}.${host}`, t0, timeoutMs));
+    }
+  } finally {
+    await nginx.stop();
+  }
+  return times;
+}
+
+async function syncFigure(label, ctlTimes, floorTimes, goalMs) {
+  const m = median(ctlTimes);
+  const f = median(floorTimes);
+  const rows = [
+    {
+      bench: '2. incremental sync',
+      figure: `one Ingress changed among ${label}: file write → new route answers (median of ${ctlTimes.length})`,
+      value: m,
+      unit: 'ms',
+      baselineName: `nginx -t + reload alone (median of ${floorTimes.length})`,
+      baseline: f,
+      goal: goalMs ? `≤ 1.5× and ≤ ${goalMs} ms` : '≤ 1.5×',
+      pass: m <= 1.5 * f && (!goalMs || m <= goalMs),
+    },
+  ];
+  return rows;
+}
+
+/** Samples a process's CPU and RSS every intervalMs until stop() is called. */
+function sampler(pid, intervalMs = 250) {
+  const samples = [procSample(pid)];
+  const timer = setInterval(() => {
+    const s = procSample(pid);
+    if (s) samples.push(s);
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const last = procSample(pid) ?? samples[samples.length - 1];
+      samples.push(last);
+      const first = samples[0];
+      const cpuPct = (100 * (last.cpuS - first.cpuS)) / ((last.t - first.t) / 1000);
+      return {
+        cpuPct,
+        rssAvgMB: samples.reduce((a, s) => a + s.rssMB, 0) / samples.length,
+        rssMaxMB: Math.max(...samples.map((s) => s.rssMB)),
+        seconds: (last.t - first.t) / 1000,
+      };
+    },
+  };
+}
+
+/** wrk on one URL until SIGINT (wrk prints its statistics when interrupted). */
+function wrkUntilStopped({ port, host, connections }) {
+  const child = spawn('wrk', ['-t', '2', '-c', String(connections), '-d', '600s', '--latency', '--timeout', '5s', '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  const done = new Promise((r) => child.on('close', r));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await done;
+      return parseWrk(out);
+    },
+  };
+}
+
+async function timedWrk(opts, seconds) {
+  const w = wrkUntilStopped(opts);
+  await sleep(seconds * 1000);
+  return w.stop();
+}
+
+export async function syncSmallBench(log, backend) {
+  const n = 10;
+  const reps = QUICK ? 3 : 10;
+  const base = tempDir('sync-small');
+  const dir = writeManifests(join(base, 'manifests'), n, { backendPort: backend.port });
+  const ctl = await startController({ manifests: dir, base });
+  let ctlTimes;
+  try {
+    ({ times: ctlTimes } = await syncSamples(ctl, dir, n, reps, backend.port, 30000));
+  } finally {
+    await ctl.stop();
+  }
+  const floor = await floorSamples(ctl.stateDir, ctl.httpPort, n, reps, 30000);
+  log(`sync among ${n}: controller ${ctlTimes.map((t) => t.toFixed(0)).join(', ')} ms; floor ${floor.map((t) => t.toFixed(0)).join(', ')} ms`);
+  if (process.env.BENCH_KEEP === '1') log(`kept ${base}`);
+  else rmSync(base, { recursive: true, force: true });
+  return syncFigure(`${n}`, ctlTimes, floor, 300);
+}
+
+export async function bigBench(log, backend) {
+  const n = QUICK ? 1000 : 10000;
+  const base = tempDir(`big-${n}`);
+  const dir = writeManifests(join(base, 'manifests'), n, { backendPort: backend.port });
+  const rows = [];
+  const ctl = await startController({ manifests: dir, base });
+  log(`controller with ${n} Ingresses ready (first config in force) after ${ctl.readyMs} ms`);
+  let ctlTimes;
+  let idle;
+  let churnStats;
+  try {
+    // 5. idle
+    await sleep(3000);
+    const idleSampler = sampler(ctl.pid, 500);
+    await sleep(QUICK ? 3000 : 10000);
+    idle = idleSampler.stop();
+    log(`controller idle: ${idle.cpuPct.toFixed(1)}% CPU, RSS ${idle.rssAvgMB.toFixed(0)} MB`);
+
+    // 2. incremental sync among n
+    const reps = 2;
+    ({ times: ctlTimes } = await syncSamples(ctl, dir, n, reps, backend.port, 300000));
+    log(`sync among ${n}: controller ${ctlTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
+
+    // 3. churn, with 5. during it
+    const steady = plainIndices(n, 1, 1)[0];
+    const steadyHost = hostOf(steady);
+    if ((await getStatus(ctl.httpPort, steadyHost, '/')) !== 200) throw new Error(`${steadyHost} does not answer 200`);
+    await sleep(1500);
+    const before = await timedWrk({ port: ctl.httpPort, host: steadyHost, connections: 100 }, QUICK ? 5 : 10);
+    const reloadsBefore = (await ctl.metric('portico_reload_attempts_total')) ?? 0;
+    const successesBefore = (await ctl.metric('portico_reload_successes_total')) ?? 0;
+    const changes = 500;
+    const churned = plainIndices(n, changes, 100);
+    const kinds = [];
+    for (let i = 100; kinds.length + churned.length < changes && i < n; i++) if (!churned.includes(i)) kinds.push(i);
+    const targets = churned.concat(kinds).slice(0, changes);
+    const during = wrkUntilStopped({ port: ctl.httpPort, host: steadyHost, connections: 100 });
+    const churnSampler = sampler(ctl.pid, 250);
+    await sleep(1000);
+    const t0 = process.hrtime.bigint();
+    const spacing = 10000 / changes;
+    for (let k = 0; k < targets.length; k++) {
+      const due = Number(t0) / 1e6 + k * spacing;
+      const wait = due - Number(process.hrtime.bigint()) / 1e6;
+      if (wait > 0) await sleep(wait);
+      const i = targets[k];
+      const tmp = `${ingressFile(dir, i)}.tmp`;
+      writeFileSync(tmp, ingressYaml(i, { backendPort: backend.port, version: 2 }));
+      renameSync(tmp, ingressFile(dir, i));
+    }
+    const churnSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const lastPlain = churned[churned.length - 1];
+    const settledMs = await until200(ctl.httpPort, `v2.${hostOf(lastPlain)}`, t0, 600000);
+    await sleep(2000);
+    const duringRes = await during.stop();
+    const churnRes = churnSampler.stop();
+    const reloads = ((await ctl.metric('portico_reload_attempts_total')) ?? 0) - reloadsBefore;
+    const successes = ((await ctl.metric('portico_reload_successes_total')) ?? 0) - successesBefore;
+    // Every changed route answers now.
+    let missing = 0;
+    for (const i of churned) if ((await getStatus(ctl.httpPort, `v2.${hostOf(i)}`, '/')) !== 200) missing++;
+    churnStats = { before, during: duringRes, reloads, successes, churnSeconds, settledMs, missing, res: churnRes };
+    log(
+      `churn: ${targets.length} changes in ${churnSeconds.toFixed(1)} s, all served after ${(settledMs / 1000).toFixed(1)} s; reloads ${reloads} (${successes} ok); ` +
+        `non-2xx ${duringRes.non2xx}, socket errors ${duringRes.errorCount} (${JSON.stringify(duringRes.errors)}); p99 ${duringRes.p99} ms during vs ${before.p99} ms before; ` +
+        `controller ${churnRes.cpuPct.toFixed(0)}% CPU, RSS max ${churnRes.rssMaxMB.toFixed(0)} MB; changed routes not answering: ${missing}`,
+    );
+  } finally {
+    await ctl.stop();
+  }
+  const floor = await floorSamples(ctl.stateDir, ctl.httpPort, n, 2, 300000);
+  log(`floor among ${n}: ${floor.map((t) => t.toFixed(0)).join(', ')} ms`);
+  if (process.env.BENCH_KEEP === '1') log(`kept ${base}`);
+  else rmSync(base, { recursive: true, force: true });
+
+  rows.push(...(await syncFigure(`${n}`, ctlTimes, floor)));
+  rows.push({ bench: '2. incremental sync', figure: `first sync: start → first config in force, ${n} Ingresses`, value: ctl.readyMs, unit: 'ms', baselineName: 'nginx -t + reload alone (floor above)', baseline: median(floor), goal: '—' });
+  const c = churnStats;
+  const load = '100 connections on an unchanged route';
+  rows.push({ bench: '3. churn', figure: `reloads for 500 changes in ${c.churnSeconds.toFixed(1)} s (${n} Ingresses); all served after ${(c.settledMs / 1000).toFixed(1)} s`, value: c.reloads, unit: 'reloads', baselineName: 'changes', baseline: targets500(c), goal: '≤ 10', pass: c.reloads <= 10 && c.missing === 0 });
+  rows.push({ bench: '3. churn', figure: `failed or non-2xx requests during churn (${load})`, value: c.during.non2xx + c.during.errorCount, unit: 'requests', baselineName: 'requests sent', baseline: c.during.requests, goal: '0', pass: c.during.non2xx + c.during.errorCount === 0 });
+  rows.push({ bench: '3. churn', figure: 'p99 latency during churn', value: c.during.p99, unit: 'ms', baselineName: 'p99 before churn', baseline: c.before.p99, goal: '—' });
+  rows.push({ bench: '3. churn', figure: 'req/s during churn', value: c.during.rps, unit: 'req/s', baselineName: 'req/s before churn', baseline: c.before.rps, goal: '—' });
+  rows.push({ bench: '5. controller', figure: `CPU, ${n} Ingresses, during churn (idle: ${idle.cpuPct.toFixed(1)}%)`, value: c.res.cpuPct, unit: '% of a core', baselineName: 'idle', baseline: idle.cpuPct, goal: '—' });
+  rows.push({ bench: '5. controller', figure: `RSS, ${n} Ingresses, max during churn`, value: c.res.rssMaxMB, unit: 'MB', baselineName: 'idle', baseline: idle.rssAvgMB, goal: '—' });
+  return rows;
+}
+
+function targets500() {
+  return 500;
+}
