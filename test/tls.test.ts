@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import type { KubeObject } from '../src/store/types.js';
 import { makeCertificate, tlsSecret } from './support/certs.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
@@ -98,5 +99,30 @@ describe('--default-ssl-certificate', () => {
     const r = await s.getTls('whatever.test', '/');
     expect(r.status).toBe(404);
     expect(r.peerCertificate?.subject?.CN).toBe('default.portico.test');
+  });
+});
+
+describe('ConfigMap ssl-ciphers', () => {
+  let s: Scenario;
+  afterAll(async () => s?.stop());
+
+  test('limits TLS 1.2 to the listed ciphers; an invalid list is a warning and the default stays', async () => {
+    const cm = (value: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'portico', namespace: 'ops' }, data: { 'ssl-ciphers': value } }) as KubeObject;
+    s = await startScenario([INGRESS_CLASS, cm('ECDHE-RSA-AES256-GCM-SHA384')], { configMap: 'ops/portico' });
+    expect(s.conf).toContain('ssl_ciphers "ECDHE-RSA-AES256-GCM-SHA384";');
+    const tls12 = (ciphers: string) =>
+      new Promise<string>((resolve) => {
+        const sock = connect({ port: s.httpsPort, host: '127.0.0.1', servername: 'x.test', rejectUnauthorized: false, maxVersion: 'TLSv1.2', ciphers });
+        sock.once('secureConnect', () => {
+          resolve(sock.getCipher().name);
+          sock.destroy();
+        });
+        sock.once('error', () => resolve('refused'));
+      });
+    expect(await tls12('ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256')).toBe('ECDHE-RSA-AES256-GCM-SHA384');
+    expect(await tls12('ECDHE-RSA-AES128-GCM-SHA256')).toBe('refused');
+    const bad = await s.update([INGRESS_CLASS, cm('HIGH; ssl_engine x')]);
+    expect(bad.warnings.map((w) => w.message).join('\n')).toMatch(/ssl-ciphers: must be an OpenSSL cipher list/);
+    expect(s.conf).not.toContain('ssl_engine');
   });
 });

@@ -22,6 +22,8 @@ export interface GlobalConfig {
   hstsMaxAge: number;
   hstsIncludeSubdomains: boolean;
   sslProtocols: string[];
+  /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults). */
+  sslCiphers: string;
   upstreamKeepaliveConnections: number;
   upstreamKeepaliveTimeoutSeconds: number;
   /** load-balance: the method of upstreams whose Ingress does not choose one. */
@@ -45,6 +47,9 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   hstsMaxAge: 31536000,
   hstsIncludeSubdomains: true,
   sslProtocols: ['TLSv1.2', 'TLSv1.3'],
+  // ingress-nginx's default list: forward-secret AEAD suites only.
+  sslCiphers:
+    'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384',
   upstreamKeepaliveConnections: 320,
   upstreamKeepaliveTimeoutSeconds: 60,
   loadBalance: 'round_robin',
@@ -110,6 +115,14 @@ const SETTERS: Record<string, Setter> = {
       return 'must list TLSv1.2 and/or TLSv1.3 (older protocols are not offered)';
     }
     cfg.sslProtocols = parts;
+    return undefined;
+  },
+  'ssl-ciphers': (cfg, value) => {
+    const v = value.trim();
+    if (!/^[A-Za-z0-9+!@=_.-]+(:[A-Za-z0-9+!@=_.-]+)*$/.test(v) || v.length > 2048) {
+      return 'must be an OpenSSL cipher list: names of letters, digits, "-", "_", "+", "!", "@", "=" and "." separated by ":"';
+    }
+    cfg.sslCiphers = v;
     return undefined;
   },
   'upstream-keepalive-connections': intSetter('upstreamKeepaliveConnections', 0, 100000),
