@@ -15,6 +15,28 @@ function decode(value: string | undefined): string | undefined {
 }
 
 /**
+ * Parsing a certificate and its key costs about a millisecond; a Secret referenced by many Ingresses (or
+ * unchanged across syncs) is checked once. Keyed by the Secret object, and only reused for the same texts.
+ */
+const checkedPairs = new WeakMap<object, { cert: string; key: string; problem: string | undefined }>();
+
+/** undefined when the certificate parses and matches its key, else why not. */
+function checkPair(secret: object, cert: string, key: string): string | undefined {
+  const cached = checkedPairs.get(secret);
+  if (cached && cached.cert === cert && cached.key === key) return cached.problem;
+  let problem: string | undefined;
+  try {
+    const x509 = new X509Certificate(cert);
+    const privateKey = createPrivateKey(key);
+    if (!x509.checkPrivateKey(privateKey)) problem = 'tls.key does not match tls.crt';
+  } catch (err) {
+    problem = `invalid certificate or key (${(err as Error).message})`;
+  }
+  checkedPairs.set(secret, { cert, key, problem });
+  return problem;
+}
+
+/**
  * Reads a kubernetes.io/tls Secret into one PEM file (certificate chain, then key). The certificate must
  * parse and match its key, so that a bad Secret falls back to the default certificate rather than failing
  * `nginx -t` for everyone.
@@ -27,15 +49,8 @@ export function certificateFromSecret(namespace: string, name: string, snapshot:
   const cert = secret.stringData?.['tls.crt'] ?? decode(secret.data?.['tls.crt']);
   const key = secret.stringData?.['tls.key'] ?? decode(secret.data?.['tls.key']);
   if (!cert || !key) return { ok: false, reason: `Secret ${namespace}/${name} lacks tls.crt or tls.key` };
-  try {
-    const x509 = new X509Certificate(cert);
-    const privateKey = createPrivateKey(key);
-    if (!x509.checkPrivateKey(privateKey)) {
-      return { ok: false, reason: `Secret ${namespace}/${name}: tls.key does not match tls.crt` };
-    }
-  } catch (err) {
-    return { ok: false, reason: `Secret ${namespace}/${name}: invalid certificate or key (${(err as Error).message})` };
-  }
+  const problem = checkPair(secret, cert, key);
+  if (problem !== undefined) return { ok: false, reason: `Secret ${namespace}/${name}: ${problem}` };
   // Both names are DNS names without "_" or "/", so the file name cannot collide or leave certs/.
   const path = `certs/${namespace}_${name}.pem`;
   const content = `${cert.trim()}\n${key.trim()}\n`;
