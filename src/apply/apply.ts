@@ -50,6 +50,8 @@ export async function checkConfigText(checker: NginxChecker, text: string): Prom
   try {
     await writeFile(tmp, text, { mode: 0o600 });
   } catch (err) {
+    // A full disk leaves a partial file behind: never pile them up.
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw new ConfigWriteError(tmp, err);
   }
   try {

@@ -46,6 +46,9 @@ export class SyncLoop {
   private templateWatcher: FSWatcher | undefined;
   private templateTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** A sync that failed to write to the state dir (read-only, full) is retried with backoff, without waiting for an event. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
   private firstPendingAt: number | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
@@ -101,6 +104,7 @@ export class SyncLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.templateTimer) clearTimeout(this.templateTimer);
     await this.templateWatcher?.close();
     await this.opts.source.stop();
@@ -218,6 +222,7 @@ export class SyncLoop {
       endTimer();
       metrics.syncs.inc({ result: 'failed' });
       logger.error('sync failed; the last good config keeps serving', { error: (err as Error).message, kind: (err as Error).name });
+      this.retryIfWriteFailed(err);
       return;
     }
     const fingerprint = fingerprintOf(plan.text, plan.model);
@@ -254,8 +259,10 @@ export class SyncLoop {
         }
         const kind = err instanceof ConfigWriteError || err instanceof ConfigCheckError || err instanceof ReloadError ? err.name : 'Error';
         logger.error('config not applied; the last good config keeps serving', { error, kind });
+        this.retryIfWriteFailed(err);
       }
     }
+    if (!error) this.retryDelayMs = 0;
     if (!error) rememberAccepted(this.lastAccepted, plan, this.opts.store.snapshot());
     endTimer();
     metrics.syncs.inc({ result: error ? 'failed' : changed ? 'applied' : 'unchanged' });
@@ -269,6 +276,18 @@ export class SyncLoop {
         logger.error('reporter failed', { error: (err as Error).message });
       }
     }
+  }
+
+  /** Nothing will change by itself after nginx -t or a template failed, but a write can work later: retry (1 s doubling to 30 s). */
+  private retryIfWriteFailed(err: unknown): void {
+    const io = err instanceof ConfigWriteError || typeof (err as NodeJS.ErrnoException)?.code === 'string';
+    if (!io || this.stopped || this.retryTimer) return;
+    this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 1000), 30000);
+    this.opts.logger.warn('the state directory could not be written; retrying', { inMs: this.retryDelayMs });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.trigger('retry after a failed write');
+    }, this.retryDelayMs);
   }
 
   /** Metrics of the model, and a log line for each rejection and warning the first time it appears. */
