@@ -71,7 +71,9 @@ describe('controller SIGKILL and restart', () => {
     const targets: LoadTarget[] = Array.from({ length: INGRESSES }, (_, i) => ({ host: `app-${i}.test`, path: `/p${i}/x`, service: names[i % 3]! }));
     for (const t of targets) await ctl.waitForBackend(t.host, t.path, t.service!);
     const pidBefore = await masterPid(ctl.stateDir);
-    const confBefore = await readFile(join(ctl.stateDir, 'nginx.conf'), 'utf8');
+    const serverNames = (text: string) => [...text.matchAll(/server_name "([^"]+)"/g)].map((m) => m[1]!).sort();
+    const namesBefore = serverNames(await readFile(join(ctl.stateDir, 'nginx.conf'), 'utf8'));
+    expect(namesBefore).toHaveLength(INGRESSES + 1); // and the default server "_"
 
     const load = startLoad({ port: ctl.httpPort, targets, concurrency: 6 });
     await new Promise((r) => setTimeout(r, 1000));
@@ -84,6 +86,8 @@ describe('controller SIGKILL and restart', () => {
     // Orphaned for a while: nginx serves alone.
     await new Promise((r) => setTimeout(r, 2000));
     const duringOrphan = load.snapshot();
+    // A change while no controller runs: the next one starts from it.
+    await ctl.writeFile('while-down.yaml', [simpleIngress('while-down', 'while-down.test', [['/', 'three']])]);
 
     const next = execa('node', restartArgs(ctl), { reject: false, buffer: false, stdin: 'ignore', env: { PATH: `${process.env.PATH}:/usr/sbin` } });
     let out = '';
@@ -96,11 +100,16 @@ describe('controller SIGKILL and restart', () => {
       const result = await load.stop();
 
       // One nginx, the same master, the same config: adopted and reloaded, not replaced.
-      const logs = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { message: string; pid?: number });
+      const logs = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { message: string; pid?: number; servers?: number });
       expect(logs.some((l) => l.message === 'nginx from an earlier controller adopted; reloading it' && l.pid === pidBefore)).toBe(true);
       expect(logs.some((l) => l.message === 'nginx started')).toBe(false);
       expect(await masterPid(ctl.stateDir)).toBe(pidBefore);
-      expect(await readFile(join(ctl.stateDir, 'nginx.conf'), 'utf8')).toBe(confBefore);
+      // Never an empty or partial config: every config the new controller applied has every server.
+      const applied = logs.filter((l) => l.message === 'config applied');
+      expect(applied.length).toBeGreaterThanOrEqual(1);
+      for (const l of applied) expect(l.servers).toBeGreaterThanOrEqual(INGRESSES + 2); // + while-down + default
+      expect(serverNames(await readFile(join(ctl.stateDir, 'nginx.conf'), 'utf8'))).toEqual([...namesBefore, 'while-down.test'].sort());
+      expect((await ctl.get('while-down.test', '/')).echo?.service).toBe('three');
       const masters = (await execa('pgrep', ['-f', `nginx: master process .*${ctl.stateDir}/nginx.conf`], { reject: false })).stdout.split('\n').filter(Boolean);
       expect(masters).toEqual([String(pidBefore)]);
 
