@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startController, type RunningController } from '../support/controller.js';
 import { request } from '../support/http.js';
@@ -154,6 +154,51 @@ describe('controller SIGKILL and restart', () => {
       } catch {
         // gone
       }
+    }
+  });
+});
+
+describe('a pid file that is not our nginx is never adopted', () => {
+  test('controller and nginx both killed, nginx.pid names a live non-nginx process: a new nginx is started, that process is left alone', async () => {
+    const backends = await startBackends('one');
+    const ctl = await startController({
+      files: {
+        'class.yaml': [INGRESS_CLASS],
+        'services.yaml': serviceFor('default', 'one', [backends.by.one!]),
+        'app.yaml': [simpleIngress('app', 'app.test', [['/', 'one']])],
+      },
+    });
+    let next: ReturnType<typeof execa> | undefined;
+    try {
+      await ctl.waitForBackend('app.test', '/', 'one');
+      const oldMaster = await masterPid(ctl.stateDir);
+      // As the death of a Pod: the controller and its nginx are gone.
+      ctl.child.kill('SIGKILL');
+      await ctl.exited;
+      process.kill(-oldMaster, 'SIGKILL');
+      await waitFor(async () => !alive(oldMaster), 5000, 'old nginx gone');
+      // The pid was reused by another process (here: the echo backend, which SIGHUP would end).
+      await writeFile(join(ctl.stateDir, 'nginx.pid'), `${backends.by.one!.pid}\n`);
+
+      next = execa('node', restartArgs(ctl), { reject: false, buffer: false, stdin: 'ignore', env: { PATH: `${process.env.PATH}:/usr/sbin` } });
+      let out = '';
+      next.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      await waitFor(async () => (await request({ port: ctl.metricsPort, path: '/readyz' })).status === 200, 20000, 'restarted controller ready');
+      await ctl.waitForBackend('app.test', '/', 'one');
+      expect(out).toContain('"message":"nginx started"');
+      expect(out).not.toContain('adopted');
+      expect(alive(backends.by.one!.pid)).toBe(true);
+      const newMaster = await masterPid(ctl.stateDir);
+      expect(newMaster).not.toBe(backends.by.one!.pid);
+      next.kill('SIGTERM');
+      expect((await next).exitCode).toBe(0);
+      expect(alive(newMaster)).toBe(false);
+      expect(alive(backends.by.one!.pid)).toBe(true);
+    } finally {
+      next?.kill('SIGKILL');
+      await next;
+      await ctl.stop();
+      await backends.stopAll();
     }
   });
 });
