@@ -277,6 +277,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
 
   const rejectedWhole = new Set(rejections.filter((r) => r.whole).map((r) => refString(r.ingress)));
   const traffic = finishTraffic(servers, [...upstreams.values()], warnings);
+  markOwnProxyHeaders(servers);
   return {
     options,
     config,
@@ -291,6 +292,27 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     traffic,
     ingressAnnotations: accepted.map((a) => ({ ingress: a.ref, annotations: a.annotations })),
   };
+}
+
+/**
+ * The standard proxy headers are written once at http level; nginx inherits proxy_set_header only into a
+ * block that sets none, so a location that sets one of its own (upstream-vhost, x-forwarded-prefix,
+ * auth-response-headers, a snippet) must write the whole set again.
+ */
+function markOwnProxyHeaders(servers: Server[]): void {
+  for (const server of servers) {
+    const serverSets = /proxy_set_header/i.test(server.serverAnnotations?.snippets.server ?? '');
+    for (const loc of server.locations) {
+      const b = loc.backend;
+      if (b.kind !== 'upstream') continue;
+      const own =
+        serverSets ||
+        Boolean(b.hostHeader || b.forwardedPrefix) ||
+        loc.annotations.authExternal.responseHeaders.length > 0 ||
+        /proxy_set_header/i.test(loc.annotations.snippets.configuration ?? '');
+      if (own) loc.backend = { ...b, ownProxyHeaders: true };
+    }
+  }
 }
 
 /** The Ingresses behind a server's locations, once each, in location order. */

@@ -106,6 +106,8 @@ export type Backend =
       sslName?: string;
       /** x-forwarded-prefix: sent upstream as X-Forwarded-Prefix. */
       forwardedPrefix?: string;
+      /** The location sets a proxy header of its own, so it must repeat the http-level set (see build.ts). */
+      ownProxyHeaders?: boolean;
     }
   /** No Service, no such port or no endpoints: nginx answers with this status itself. */
   | { kind: 'unavailable'; status: number; reason: string };
