@@ -1,6 +1,6 @@
 // Starts `portico run` in directory mode as a real child process (the built CLI), for benchmarks 2, 3 and 5.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, freePort, getStatus, waitFor } from './proc.mjs';
 import { request as httpRequest } from 'node:http';
@@ -75,6 +75,16 @@ export async function startController({ manifests, base, debounceMs, minReloadIn
       await exited;
       clearTimeout(t);
       logFile.end();
+      // The controller's nginx must not outlive it (it would hold the ports and the state dir).
+      try {
+        const pid = Number(readFileSync(join(stateDir, 'nginx.pid'), 'utf8').trim());
+        if (pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateDir)) {
+          process.kill(pid, 'SIGQUIT');
+          await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, 30000, 'the controller\'s nginx to exit', 100);
+        }
+      } catch {
+        // no pid file or already gone
+      }
     },
   };
 }
