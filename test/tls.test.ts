@@ -108,8 +108,8 @@ describe('ConfigMap ssl-ciphers', () => {
 
   test('limits TLS 1.2 to the listed ciphers; an invalid list is a warning and the default stays', async () => {
     const cm = (value: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'portico', namespace: 'ops' }, data: { 'ssl-ciphers': value } }) as KubeObject;
-    s = await startScenario([INGRESS_CLASS, cm('ECDHE-RSA-AES256-GCM-SHA384')], { configMap: 'ops/portico' });
-    expect(s.conf).toContain('ssl_ciphers "ECDHE-RSA-AES256-GCM-SHA384";');
+    s = await startScenario([INGRESS_CLASS, cm('ECDHE-ECDSA-AES256-GCM-SHA384')], { configMap: 'ops/portico' });
+    expect(s.conf).toContain('ssl_ciphers "ECDHE-ECDSA-AES256-GCM-SHA384";');
     const tls12 = (ciphers: string) =>
       new Promise<string>((resolve) => {
         const sock = connect({ port: s.httpsPort, host: '127.0.0.1', servername: 'x.test', rejectUnauthorized: false, maxVersion: 'TLSv1.2', ciphers });
@@ -119,8 +119,8 @@ describe('ConfigMap ssl-ciphers', () => {
         });
         sock.once('error', () => resolve('refused'));
       });
-    expect(await tls12('ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256')).toBe('ECDHE-RSA-AES256-GCM-SHA384');
-    expect(await tls12('ECDHE-RSA-AES128-GCM-SHA256')).toBe('refused');
+    expect(await tls12('ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256')).toBe('ECDHE-ECDSA-AES256-GCM-SHA384');
+    expect(await tls12('ECDHE-ECDSA-AES128-GCM-SHA256')).toBe('refused');
     const bad = await s.update([INGRESS_CLASS, cm('HIGH; ssl_engine x')]);
     expect(bad.warnings.map((w) => w.message).join('\n')).toMatch(/ssl-ciphers: must be an OpenSSL cipher list/);
     expect(s.conf).not.toContain('ssl_engine');

@@ -77,7 +77,8 @@ export async function ensureSelfSignedCertificate(stateDir: string): Promise<str
   const keyFile = `${path}.key.tmp`;
   const certFile = `${path}.crt.tmp`;
   await execa('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650',
+    // P-256: a fresh state dir pays milliseconds for its key, not the second an RSA key can take.
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '3650',
     '-subj', '/O=Portico/CN=Portico Default Certificate',
     '-addext', 'subjectAltName=DNS:portico.invalid',
     '-keyout', keyFile, '-out', certFile,

@@ -6,10 +6,8 @@ import { SyncLoop } from '../controller/sync-loop.js';
 import { startStatusServer, type StatusServer } from '../report/http-server.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../report/logger.js';
 import { ControllerMetrics } from '../report/metrics.js';
-import { createKubeReporter } from '../report/kubernetes.js';
 import type { Reporter } from '../report/types.js';
 import { createDirectorySource } from '../sources/directory.js';
-import { createKubernetesSource } from '../sources/kubernetes.js';
 import { ManifestError } from '../sources/manifests.js';
 import type { Source } from '../sources/types.js';
 import { Store } from '../store/snapshot.js';
@@ -108,6 +106,9 @@ export async function runController(flags: RunFlags): Promise<number> {
       source = createDirectorySource({ paths: flags.manifests, logger, onManifestError: () => metrics.manifestErrors.inc() });
     } else {
       const kubeLog = (level: 'info' | 'warn', message: string): void => void logger.log(level, message);
+      // Loaded only when needed: the client library costs start-up time that `render` and directory mode need not pay.
+      const { createKubernetesSource } = await import('../sources/kubernetes.js');
+      const { createKubeReporter } = await import('../report/kubernetes.js');
       source = createKubernetesSource({ kubeconfig: flags.kubeconfig, watchNamespace: flags.watchNamespace, log: kubeLog });
       reporters.push(
         createKubeReporter({

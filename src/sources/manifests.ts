@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import jsYaml from 'js-yaml';
 import type { KubeObject } from '../store/types.js';
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
@@ -41,16 +41,40 @@ export async function listManifestFiles(path: string): Promise<string[]> {
   return files;
 }
 
-/** Parses one file's text into objects; `kind: List` is flattened. */
+/** The line (0-based) where each `---` document separator stands, and whether content precedes the first. */
+function documentAt(text: string, line: number): number {
+  const lines = text.split('\n');
+  let index = 0;
+  let contentBeforeFirst = false;
+  let sawSeparator = false;
+  for (let i = 0; i <= Math.min(line, lines.length - 1); i++) {
+    const l = lines[i]!;
+    if (/^---(\s|$)/.test(l)) {
+      index++;
+      sawSeparator = true;
+    } else if (!sawSeparator && l.trim() !== '' && !l.trimStart().startsWith('#')) {
+      contentBeforeFirst = true;
+    }
+  }
+  return index + (contentBeforeFirst ? 1 : 0) || 1;
+}
+
+/**
+ * Parses one file's text into objects; `kind: List` is flattened. YAML 1.2's core schema, so that values
+ * that look like dates or YAML 1.1 booleans stay the strings Kubernetes would see. (js-yaml: an order of
+ * magnitude faster than a full document model at 10,000 files.)
+ */
 export function parseManifestText(file: string, text: string): KubeObject[] {
   const objects: KubeObject[] = [];
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  if (!Array.isArray(docs)) return objects; // an empty stream
-  docs.forEach((doc, index) => {
-    if (doc.errors.length > 0) {
-      throw new ManifestError(file, index + 1, doc.errors[0]!.message.split('\n')[0]!);
-    }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let docs: unknown[];
+  try {
+    docs = jsYaml.loadAll(text, null, { filename: file, schema: jsYaml.CORE_SCHEMA });
+  } catch (err) {
+    const e = err as { mark?: { line?: number }; reason?: string; message: string };
+    const document = e.mark?.line !== undefined ? documentAt(text, e.mark.line) : undefined;
+    throw new ManifestError(file, document, (e.reason ?? e.message).split('\n')[0]!);
+  }
+  docs.forEach((value, index) => {
     if (value === null || value === undefined) return;
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new ManifestError(file, index + 1, 'a document must be a Kubernetes object (a mapping)');
@@ -79,9 +103,23 @@ export async function readManifestFile(file: string): Promise<KubeObject[]> {
 
 /** Reads every object from files and directories, in a stable order. */
 export async function readManifests(paths: string[]): Promise<KubeObject[]> {
-  const objects: KubeObject[] = [];
-  for (const path of paths) {
-    for (const file of await listManifestFiles(path)) objects.push(...(await readManifestFile(file)));
-  }
-  return objects;
+  const files: string[] = [];
+  for (const path of paths) files.push(...(await listManifestFiles(path)));
+  // Read a few files at a time (thousands of small files), keeping their order.
+  const results: Array<KubeObject[] | ManifestError> = new Array(files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      results[i] = await readManifestFile(files[i]!).catch((err: unknown) => {
+        if (err instanceof ManifestError) return err;
+        throw err;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, files.length) }, worker));
+  // The first bad file in name order is the one reported, whatever order the reads finished in.
+  const failed = results.find((r): r is ManifestError => r instanceof ManifestError);
+  if (failed) throw failed;
+  return (results as KubeObject[][]).flat();
 }
