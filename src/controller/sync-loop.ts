@@ -187,14 +187,17 @@ export class SyncLoop {
     }
   };
 
+  /** The config in force passed nginx -t already: a sync that renders it again (an event that changed nothing) needs no check. */
+  private inForce = (c: { model: NginxModel; text: string }): boolean => this.fingerprint !== undefined && fingerprintOf(c.text, c.model) === this.fingerprint;
+
   private async plan(): Promise<Plan> {
     const snapshot = this.opts.store.snapshot();
     const { modelOptions } = this.opts;
     try {
-      const plan = await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted);
+      const plan = await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted, this.inForce);
       if (plan.excluded.length === 0 || !this.goodRenderer || this.goodRenderer === this.renderer) return plan;
       // New templates and Ingresses excluded: if the last good templates exclude fewer, the templates are at fault.
-      const good = await planConfig(snapshot, modelOptions, this.goodRenderer, this.check, this.lastAccepted);
+      const good = await planConfig(snapshot, modelOptions, this.goodRenderer, this.check, this.lastAccepted, this.inForce);
       if (good.excluded.length >= plan.excluded.length) return plan;
       this.opts.metrics.templateErrors.inc();
       this.opts.logger.error('the current templates make nginx -t fail for some Ingresses; rendering with the last good templates', {
@@ -208,7 +211,7 @@ export class SyncLoop {
       if (!this.goodRenderer || this.goodRenderer === this.renderer) throw err;
       this.opts.logger.error('the current templates fail; rendering with the last good templates', { error: err.message });
       this.renderer = this.goodRenderer;
-      return planConfig(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted);
+      return planConfig(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted, this.inForce);
     }
   }
 
@@ -238,6 +241,8 @@ export class SyncLoop {
           text: plan.text,
           fingerprint,
           inForce: this.fingerprint,
+          // planConfig ran nginx -t on this very text (its last check is always of the text it returns).
+          checked: plan.checks > 0,
           reload: this.opts.reload,
         });
         this.fingerprint = fingerprint;
