@@ -61,12 +61,28 @@ export async function checkConfigText(checker: NginxChecker, text: string): Prom
   }
 }
 
+/**
+ * `nginx -t` did not finish in time. Not a verdict on the config: a busy machine (a reload of a large
+ * config parsing at the same time) must not make the sync bisect Ingresses as if one were at fault.
+ */
+export class ConfigCheckTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`nginx -t did not finish within ${timeoutMs} ms`);
+    this.name = 'ConfigCheckTimeoutError';
+  }
+}
+
+/** Generous: nginx -t of 10,000 Ingresses takes tens of seconds on a loaded 2-core machine. */
+const CHECK_TIMEOUT_MS = 300_000;
+
 async function runCheck(checker: NginxChecker, confPath: string): Promise<void> {
   const r = await execa(checker.nginxBinary, ['-t', '-q', '-p', checker.stateDir, '-c', confPath, '-e', join(checker.stateDir, 'logs/error.log')], {
     reject: false,
     all: true,
-    timeout: 30000,
+    timeout: CHECK_TIMEOUT_MS,
   });
+  if (r.timedOut) throw new ConfigCheckTimeoutError(CHECK_TIMEOUT_MS);
   if (r.exitCode !== 0 || r.failed) throw new ConfigCheckError(r.all || r.message || `exit code ${String(r.exitCode)}`);
 }
 

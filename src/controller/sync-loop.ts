@@ -288,7 +288,7 @@ export class SyncLoop {
     const io = err instanceof ConfigWriteError || typeof (err as NodeJS.ErrnoException)?.code === 'string';
     if (!io || this.stopped || this.retryTimer) return;
     this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 1000), 30000);
-    this.opts.logger.warn('the state directory could not be written; retrying', { inMs: this.retryDelayMs });
+    this.opts.logger.warn('the sync could not complete (state directory not writable, or nginx -t timed out); retrying', { inMs: this.retryDelayMs });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.trigger('retry after a failed write');
