@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: every Portico benchmark, each figure measured in the same run as its baseline.
 // Prints a table and writes bench/results.md. BENCH_QUICK=1 runs a short smoke version (smaller N, fewer
-// rounds); BENCH_ONLY=render,dataplane,sync,big runs a subset. Needs `npm run build` first, nginx, wrk, openssl.
+// rounds); BENCH_ONLY=render,dataplane,sync,big runs a subset; BENCH_OUT=FILE writes the results elsewhere. Needs `npm run build` first, nginx, wrk, openssl.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -132,8 +132,9 @@ How each figure is measured:
 - **5. controller**: CPU (user+sys from /proc, as % of one core) and RSS of the controller's node process
   (nginx excluded), 10 s at idle and during the churn of benchmark 3.
 `;
-  writeFileSync(join(ROOT, 'bench', 'results.md'), md);
-  log(`wrote bench/results.md`);
+  const out = process.env.BENCH_OUT ?? join(ROOT, 'bench', 'results.md');
+  writeFileSync(out, md);
+  log(`wrote ${out}`);
 }
 
 // Exit when done even if a failed benchmark left a timer behind.
