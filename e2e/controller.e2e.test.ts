@@ -204,6 +204,15 @@ describe('portico run against a real API server', () => {
     await waitServed(a, 'good.e2e.test', '/', 'svc-a');
     await waitFor('second Sync event', async () => (await eventsFor('good')).filter((e) => e.reason === 'Sync').length === 2, { timeoutMs: CONVERGE_MS });
     expect((await eventsFor('bad')).filter((e) => e.reason === 'Rejected')).toHaveLength(1);
+
+    // An annotation Portico does not support: served anyway, and one Warning Event names the annotation.
+    await admin.applyObjects([ingress('legacy', 'legacy.e2e.test', 'svc-a', { annotations: { 'nginx.ingress.kubernetes.io/enable-opentelemetry': 'true' } })]);
+    await waitServed(a, 'legacy.e2e.test', '/', 'svc-a');
+    await waitFor('ignored-annotation event', async () => (await eventsFor('legacy')).some((e) => e.reason === 'Warning'), { timeoutMs: CONVERGE_MS });
+    const ignored = (await eventsFor('legacy')).filter((e) => e.reason === 'Warning');
+    expect(ignored).toHaveLength(1);
+    expect(ignored[0]).toMatchObject({ type: 'Warning', note: 'annotation nginx.ingress.kubernetes.io/enable-opentelemetry is not supported by Portico and is ignored' });
+    await admin.delete('ingress', 'legacy', NS);
   });
 
   it('keeps serving while the API server is down, and converges on changes made after it returns', async () => {

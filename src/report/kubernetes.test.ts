@@ -111,6 +111,18 @@ describe('EventMemory', () => {
     expect(again.map((e) => `${e.reason} ${e.ingress.name}`)).toEqual(['Rejected bad']);
   });
 
+  it('reports an ignored annotation as one Warning Event naming it, again only when it recurs', () => {
+    const memory = new EventMemory();
+    const legacy = ing('legacy', 'legacy.test', 'svc', { annotations: { 'nginx.ingress.kubernetes.io/enable-opentelemetry': 'true' } });
+    const first = memory.plan(report([legacy]));
+    const warning = first.find((e) => e.reason === 'Warning');
+    expect(warning?.type).toBe('Warning');
+    expect(warning?.note).toBe('annotation nginx.ingress.kubernetes.io/enable-opentelemetry is not supported by Portico and is ignored');
+    expect(memory.plan(report([legacy]))).toEqual([]);
+    memory.plan(report([ing('legacy', 'legacy.test', 'svc')]));
+    expect(memory.plan(report([legacy])).map((e) => e.reason)).toContain('Warning');
+  });
+
   it('sends no Sync while the config could not be applied, and retries an Event that failed', () => {
     const memory = new EventMemory();
     const good = ing('good', 'good.test', 'svc');

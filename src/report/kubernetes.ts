@@ -159,7 +159,7 @@ export function ingressFingerprints(model: NginxModel): Map<string, string> {
 export interface PlannedEvent {
   ingress: IngressRef;
   type: 'Normal' | 'Warning';
-  reason: 'Sync' | 'Rejected';
+  reason: 'Sync' | 'Rejected' | 'Warning';
   action: string;
   note: string;
   /** Undoes the memory entry when the Event could not be written, so that it is tried again. */
@@ -177,6 +177,7 @@ function rejectionText(r: Rejection): string {
 export class EventMemory {
   private readonly synced = new Map<string, string>();
   private readonly rejected = new Map<string, Set<string>>();
+  private readonly warned = new Map<string, Set<string>>();
 
   plan(report: SyncReport): PlannedEvent[] {
     const events: PlannedEvent[] = [];
@@ -212,6 +213,29 @@ export class EventMemory {
       this.rejected.set(k, seen);
     }
     for (const k of [...this.rejected.keys()]) if (!reasons.has(k)) this.rejected.delete(k);
+
+    // Warning Warning: what was ignored or fell back (an unsupported annotation, a missing TLS Secret), once
+    // per distinct message while it lasts, so a migrating operator sees what does not carry over.
+    const warnings = new Map<string, Map<string, IngressRef>>();
+    for (const w of report.model.warnings) {
+      if (!w.ingress) continue;
+      const k = refString(w.ingress);
+      refs.set(k, w.ingress);
+      const m = warnings.get(k) ?? new Map<string, IngressRef>();
+      m.set(oneLine(w.message), w.ingress);
+      warnings.set(k, m);
+    }
+    for (const [k, m] of warnings) {
+      const seen = this.warned.get(k) ?? new Set<string>();
+      for (const [text, ingress] of m) {
+        if (seen.has(text)) continue;
+        seen.add(text);
+        events.push({ ingress, type: 'Warning', reason: 'Warning', action: 'Validate', note: text, forget: () => this.warned.get(k)?.delete(text) });
+      }
+      for (const text of [...seen]) if (!m.has(text)) seen.delete(text);
+      this.warned.set(k, seen);
+    }
+    for (const k of [...this.warned.keys()]) if (!warnings.has(k)) this.warned.delete(k);
 
     // Normal Sync: the config in force holds a new version of this Ingress.
     if (!report.error) {
