@@ -1,16 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { affinityFamily, setCookieValue, type AffinityAnnotation } from './affinity.js';
-import { AnnotationError, type AnnotationInput } from './types.js';
+import { parseFamily } from '../../../test/support/annotation-input.js';
 
-function parse(annotations: Record<string, string>): { result?: AffinityAnnotation; error?: AnnotationError; warnings: string[] } {
-  const warnings: string[] = [];
-  const input = { get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m) } as unknown as AnnotationInput;
-  try {
-    return { result: affinityFamily.parse(input), warnings };
-  } catch (err) {
-    if (err instanceof AnnotationError) return { error: err, warnings };
-    throw err;
-  }
+function parse(annotations: Record<string, string>) {
+  return parseFamily(affinityFamily, annotations);
 }
 
 describe('affinity: cookie', () => {

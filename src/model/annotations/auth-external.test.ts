@@ -1,21 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
 import { authExternalFamily, checkAuthUrl, resolverArgs } from './auth-external.js';
-import { AnnotationError, type AnnotationInput } from './types.js';
+import { parseFamily } from '../../../test/support/annotation-input.js';
 
 function parse(annotations: Record<string, string>, resolvers?: string[]) {
-  const warnings: string[] = [];
-  const input = {
+  return parseFamily(authExternalFamily, annotations, {
     ref: { namespace: 'web', name: 'shop' },
-    get: (k: string) => annotations[k],
-    warn: (m: string) => warnings.push(m),
     options: { resolvers },
-  } as unknown as AnnotationInput;
-  try {
-    return { result: authExternalFamily.parse(input), warnings };
-  } catch (err) {
-    if (err instanceof AnnotationError) return { error: err, warnings };
-    throw err;
-  }
+  });
 }
 
 describe('external auth annotations', () => {

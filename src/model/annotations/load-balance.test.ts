@@ -3,17 +3,10 @@ import { DEFAULT_GLOBAL_CONFIG, parseGlobalConfig } from '../config.js';
 import type { IngressAnnotations } from './index.js';
 import { checkHashBy, loadBalanceFamily, type LoadBalanceAnnotation } from './load-balance.js';
 import { upstreamPolicy, upstreamSuffix } from './traffic.js';
-import { AnnotationError, type AnnotationInput } from './types.js';
+import { parseFamily } from '../../../test/support/annotation-input.js';
 
-function parse(annotations: Record<string, string>): { result?: LoadBalanceAnnotation; error?: AnnotationError; warnings: string[] } {
-  const warnings: string[] = [];
-  const input = { get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m) } as unknown as AnnotationInput;
-  try {
-    return { result: loadBalanceFamily.parse(input), warnings };
-  } catch (err) {
-    if (err instanceof AnnotationError) return { error: err, warnings };
-    throw err;
-  }
+function parse(annotations: Record<string, string>) {
+  return parseFamily(loadBalanceFamily, annotations);
 }
 
 describe('load-balance and upstream-hash-by', () => {

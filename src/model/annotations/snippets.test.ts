@@ -1,21 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
 import { checkSnippet, snippetsFamily } from './snippets.js';
-import { AnnotationError, type AnnotationInput } from './types.js';
+import { parseFamily } from '../../../test/support/annotation-input.js';
 
 function parse(annotations: Record<string, string>, allow: boolean, extra: Record<string, unknown> = {}) {
-  const warnings: string[] = [];
-  const input = {
-    get: (k: string) => annotations[k],
-    warn: (m: string) => warnings.push(m),
+  return parseFamily(snippetsFamily, annotations, {
     options: { allowSnippetAnnotations: allow },
     config: { extra },
-  } as unknown as AnnotationInput;
-  try {
-    return { result: snippetsFamily.parse(input), warnings };
-  } catch (err) {
-    if (err instanceof AnnotationError) return { error: err, warnings };
-    throw err;
-  }
+  });
 }
 
 describe('snippet annotations', () => {

@@ -1,17 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseGlobalConfig } from '../config.js';
 import { checkCidr, parseCidrList, sourceRangeFamily } from './source-range.js';
-import { AnnotationError, type AnnotationInput } from './types.js';
+import { parseFamily } from '../../../test/support/annotation-input.js';
 
 function parse(annotations: Record<string, string>, extra: Record<string, unknown> = {}) {
-  const warnings: string[] = [];
-  const input = { get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m), config: { extra } } as unknown as AnnotationInput;
-  try {
-    return { result: sourceRangeFamily.parse(input), warnings };
-  } catch (err) {
-    if (err instanceof AnnotationError) return { error: err, warnings };
-    throw err;
-  }
+  return parseFamily(sourceRangeFamily, annotations, { config: { extra } });
 }
 
 describe('source-range annotations', () => {
