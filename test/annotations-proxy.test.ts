@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execa } from 'execa';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { KubeObject } from '../src/store/types.js';
 import { makeCertificate } from './support/certs.js';
-import { freePort, type Backend } from './support/processes.js';
+import { freePort, startEchoBackend, type Backend } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
 
 const P = 'nginx.ingress.kubernetes.io';
 const NS = 'proxy';
-const here = dirname(fileURLToPath(import.meta.url));
 
 function ingress(name: string, host: string, paths: Array<[string, string, number?]>, annotations: Record<string, string> = {}, created = '2026-01-01T00:00:00Z'): KubeObject {
   return {
@@ -33,29 +30,7 @@ async function startTlsEcho(name: string): Promise<Backend> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-tls-echo-'));
   await writeFile(join(dir, 'cert.pem'), cert.cert);
   await writeFile(join(dir, 'key.pem'), cert.key);
-  const child = execa('node', [join(here, 'support', 'echo-server.mjs'), name, '0', '127.0.0.1', join(dir, 'cert.pem'), join(dir, 'key.pem')], {
-    reject: false,
-    buffer: false,
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`backend ${name} did not start`)), 10000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const m = /listening (\d+)/.exec(chunk.toString());
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  return {
-    name,
-    port,
-    pid: child.pid!,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await child;
-    },
-  };
+  return startEchoBackend(name, '127.0.0.1', { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') });
 }
 
 /** A location block of the rendered config, by its nginx path. */

@@ -24,9 +24,13 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
-/** Starts test/support/echo-server.mjs as its own process and waits until it listens. */
-export async function startEchoBackend(name: string, host = '127.0.0.1'): Promise<Backend> {
-  const child = execa('node', [join(here, 'echo-server.mjs'), name, '0', host], { reject: false, buffer: false });
+/**
+ * Starts test/support/echo-server.mjs as its own process and waits until it listens; with `tls` (PEM file
+ * paths) it answers https.
+ */
+export async function startEchoBackend(name: string, host = '127.0.0.1', tls?: { certFile: string; keyFile: string }): Promise<Backend> {
+  const args = [join(here, 'echo-server.mjs'), name, '0', host, ...(tls ? [tls.certFile, tls.keyFile] : [])];
+  const child = execa('node', args, { reject: false, buffer: false });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`backend ${name} did not start`)), 10000);
     child.stdout!.on('data', (chunk: Buffer) => {
