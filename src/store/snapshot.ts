@@ -52,14 +52,7 @@ export function snapshotFromObjects(objects: Iterable<KubeObject>): Snapshot {
  * `version` increases on every change so callers can tell whether anything happened since they last looked.
  */
 export class Store {
-  private readonly maps: Record<keyof Snapshot, Map<string, KubeObject>> = {
-    ingresses: new Map(),
-    ingressClasses: new Map(),
-    services: new Map(),
-    endpointSlices: new Map(),
-    secrets: new Map(),
-    configMaps: new Map(),
-  };
+  private readonly maps = emptySnapshot() as Record<keyof Snapshot, Map<string, KubeObject>>;
   private cached: Snapshot | undefined;
   version = 0;
 
