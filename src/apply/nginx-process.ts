@@ -65,7 +65,7 @@ export class NginxProcess {
   }
 
   get running(): boolean {
-    if (this.adopted !== undefined) return masterAlive(this.adopted);
+    if (this.adopted !== undefined) return processAlive(this.adopted);
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
@@ -116,7 +116,7 @@ export class NginxProcess {
   /** An nginx master still running on this state dir from an earlier controller, if any. */
   private async findRunningMaster(): Promise<number | undefined> {
     const pid = Number((await readFile(join(this.opts.stateDir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(pid) || pid <= 1 || !masterAlive(pid)) return undefined;
+    if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) return undefined;
     let cmdline: string;
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
@@ -132,7 +132,7 @@ export class NginxProcess {
     this.opts.logger.info('nginx from an earlier controller adopted; reloading it', { pid });
     this.exited = new Promise<void>((resolve) => {
       const poll = setInterval(() => {
-        if (masterAlive(pid)) return;
+        if (processAlive(pid)) return;
         clearInterval(poll);
         if (this.adopted === pid && !this.stopping) this.onUnexpectedExit(pid, undefined, undefined);
         resolve();
@@ -196,7 +196,7 @@ export class NginxProcess {
 }
 
 /** Alive and not a zombie (an orphan's exit is reaped by init, not by us). */
-function masterAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

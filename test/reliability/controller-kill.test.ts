@@ -1,10 +1,10 @@
 // The controller killed with SIGKILL and started again on the same state dir, under load on many
+import { processAlive } from '../../src/apply/nginx-process.js';
 // routes: its nginx (own process group) survives and keeps serving the last config; the new controller
 // adopts that master (pid file), reloads it with the same config, and never applies an empty or
 // partial config. Every route answers at every moment.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startController, type RunningController } from '../support/controller.js';
@@ -20,14 +20,6 @@ const INGRESSES = 60;
 const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
 
 /** Running, not a zombie (a killed orphan waits for init to reap it). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function masterPid(stateDir: string): Promise<number> {
   return Number((await readFile(join(stateDir, 'nginx.pid'), 'utf8')).trim());
@@ -82,7 +74,7 @@ describe('controller SIGKILL and restart', () => {
     ctl.child.kill('SIGKILL');
     await ctl.exited;
     const killedAt = Date.now();
-    expect(alive(pidBefore)).toBe(true);
+    expect(processAlive(pidBefore)).toBe(true);
     // Orphaned for a while: nginx serves alone.
     await new Promise((r) => setTimeout(r, 2000));
     const duringOrphan = load.snapshot();
@@ -137,14 +129,14 @@ describe('controller SIGKILL and restart', () => {
       let newPid = 0;
       await waitFor(async () => {
         newPid = await masterPid(ctl.stateDir);
-        return newPid !== pidBefore && alive(newPid);
+        return newPid !== pidBefore && processAlive(newPid);
       }, 10000, 'new master');
       for (const t of targets) await ctl.waitForBackend(t.host, t.path, t.service!, 200, 10000);
       // ...and SIGTERM quits it: exit 0, nginx gone.
       next.kill('SIGTERM');
       expect((await next).exitCode).toBe(0);
-      expect(alive(pidBefore)).toBe(false);
-      expect(alive(newPid)).toBe(false);
+      expect(processAlive(pidBefore)).toBe(false);
+      expect(processAlive(newPid)).toBe(false);
       await expect(ctl.get('app-0.test', '/p0')).rejects.toThrow();
     } finally {
       next.kill('SIGKILL');
@@ -176,7 +168,7 @@ describe('a pid file that is not our nginx is never adopted', () => {
       ctl.child.kill('SIGKILL');
       await ctl.exited;
       process.kill(-oldMaster, 'SIGKILL');
-      await waitFor(async () => !alive(oldMaster), 5000, 'old nginx gone');
+      await waitFor(async () => !processAlive(oldMaster), 5000, 'old nginx gone');
       // The pid was reused by another process (here: the echo backend, which SIGHUP would end).
       await writeFile(join(ctl.stateDir, 'nginx.pid'), `${backends.by.one!.pid}\n`);
 
@@ -187,13 +179,13 @@ describe('a pid file that is not our nginx is never adopted', () => {
       await ctl.waitForBackend('app.test', '/', 'one');
       expect(out).toContain('"message":"nginx started"');
       expect(out).not.toContain('adopted');
-      expect(alive(backends.by.one!.pid)).toBe(true);
+      expect(processAlive(backends.by.one!.pid)).toBe(true);
       const newMaster = await masterPid(ctl.stateDir);
       expect(newMaster).not.toBe(backends.by.one!.pid);
       next.kill('SIGTERM');
       expect((await next).exitCode).toBe(0);
-      expect(alive(newMaster)).toBe(false);
-      expect(alive(backends.by.one!.pid)).toBe(true);
+      expect(processAlive(newMaster)).toBe(false);
+      expect(processAlive(backends.by.one!.pid)).toBe(true);
     } finally {
       next?.kill('SIGKILL');
       await next;

@@ -1,4 +1,5 @@
 // The nginx master killed with SIGKILL under load: the controller kills the orphaned workers (they
+import { processAlive } from '../../src/apply/nginx-process.js';
 // hold the ports), starts a new master on the same nginx.conf within seconds, and every route answers
 // again with the same config. Requests during the gap fail (nothing listens): the figures say how many.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -15,14 +16,6 @@ jest.setTimeout(90000);
 
 const INGRESSES = 30;
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('nginx master SIGKILL', () => {
   let backends: Backends;
@@ -62,12 +55,12 @@ describe('nginx master SIGKILL', () => {
       // Back: every route answers from a new master.
       await waitFor(async () => {
         const now = Number((await readFile(join(ctl.stateDir, 'nginx.pid'), 'utf8')).trim());
-        return now !== pid && alive(now);
+        return now !== pid && processAlive(now);
       }, 10000, 'a new master');
       for (const t of targets) await ctl.waitForBackend(t.host, t.path, t.service!, 200, 10000);
       gaps.push(Date.now() - t0);
       // The old master's workers did not linger.
-      for (const w of workers) expect(alive(w)).toBe(false);
+      for (const w of workers) expect(processAlive(w)).toBe(false);
     }
     await new Promise((r) => setTimeout(r, 1000));
     const result = await load.stop();

@@ -1,4 +1,5 @@
 // Graceful shutdown: SIGTERM while slow requests are in flight (echo backend delays of 0.5 to 3 s on
+import { processAlive } from '../../src/apply/nginx-process.js';
 // many connections): every one completes with 200 from the right backend, the controller exits 0
 // after the slowest one, and no nginx process is left.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -13,14 +14,6 @@ import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from '../supp
 
 jest.setTimeout(60000);
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('graceful shutdown', () => {
   let backends: Backends;
@@ -74,8 +67,8 @@ describe('graceful shutdown', () => {
     expect(code).toBe(0);
     // It waited for the slowest request (3 s after it started, about 2.7 s after the signal).
     expect(exitMs).toBeGreaterThanOrEqual(2400);
-    expect(alive(master)).toBe(false);
-    for (const w of workers) expect(alive(w)).toBe(false);
+    expect(processAlive(master)).toBe(false);
+    for (const w of workers) expect(processAlive(w)).toBe(false);
     expect(leftovers).toEqual([]);
     // Nothing listens any more.
     await expect(ctl.get('app.test', '/fast')).rejects.toThrow();
