@@ -149,3 +149,21 @@ export async function startControllerProcess(opts: ControllerProcessOptions): Pr
   );
   return proc;
 }
+
+/**
+ * A selector-less Service and its EndpointSlice pointing at a backend in the test network namespace (the
+ * API server refuses loopback endpoint addresses).
+ */
+export function backendObjects(namespace: string, name: string, address: string) {
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-1`, namespace, labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    },
+  ];
+}

@@ -10,7 +10,7 @@ import { waitFor } from './harness/process.js';
 import { tokenKubeconfig } from './harness/serviceaccount.js';
 import { makeCertificate, tlsSecret } from '../test/support/certs.js';
 import { request } from '../test/support/http.js';
-import { startControllerProcess, type ControllerProcess } from './controller-process.js';
+import { backendObjects as serviceObjects, startControllerProcess, type ControllerProcess } from './controller-process.js';
 
 const MANIFESTS = resolve(process.cwd(), 'manifests');
 const ECHO = resolve(process.cwd(), 'test', 'support', 'echo-server.mjs');
@@ -42,22 +42,7 @@ function ingress(name: string, host: string, service: string, opts: { path?: str
 }
 
 function backendObjects(name: string, address: string) {
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: NS },
-      spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
-    },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-1`, namespace: NS, labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      endpoints: [{ addresses: [address], conditions: { ready: true } }],
-    },
-  ];
+  return serviceObjects(NS, name, address);
 }
 
 describe('portico run against a real API server', () => {

@@ -8,7 +8,7 @@ import { Kubectl } from './harness/kubectl.js';
 import { createTestNetwork, type TestNetwork } from './harness/netns.js';
 import { waitFor } from './harness/process.js';
 import { tokenKubeconfig } from './harness/serviceaccount.js';
-import { httpGet, startControllerProcess, type ControllerProcess } from './controller-process.js';
+import { backendObjects as serviceObjects, httpGet, startControllerProcess, type ControllerProcess } from './controller-process.js';
 import { loadFigures, reliabilityLine, startLoad, type LoadTarget } from '../test/support/load.js';
 
 const MANIFESTS = resolve(process.cwd(), 'manifests');
@@ -37,17 +37,7 @@ function ingress(name: string, host: string, service: string, path = '/') {
 }
 
 function backendObjects(name: string, address: string) {
-  return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-1`, namespace: NS, labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      endpoints: [{ addresses: [address], conditions: { ready: true } }],
-    },
-  ];
+  return serviceObjects(NS, name, address);
 }
 
 describe('API server outage under load', () => {
