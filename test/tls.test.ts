@@ -6,14 +6,14 @@ import type { KubeObject } from '../src/store/types.js';
 import { makeCertificate, tlsSecret } from './support/certs.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
 
-function tlsIngress(name: string, host: string, secretName: string | undefined, service: string): KubeObject {
+function tlsIngress(name: string, host: string, secretName: string | undefined, service: string, withTls = true): KubeObject {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
     metadata: { name, namespace: 'web' },
     spec: {
       ingressClassName: 'portico',
-      tls: [{ hosts: [host], secretName }],
+      tls: withTls ? [{ hosts: [host], secretName }] : undefined,
       rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }],
     },
   } as KubeObject;
@@ -24,7 +24,7 @@ describe('TLS', () => {
   let s: Scenario;
 
   beforeAll(async () => {
-    backends = await startBackends('secure', 'broken');
+    backends = await startBackends('secure', 'broken', 'plain');
     const good = await makeCertificate('secure.test');
     const other = await makeCertificate('other.test');
     const mismatched = tlsSecret('web', 'mismatched', { cert: good.cert, key: other.key });
@@ -32,11 +32,13 @@ describe('TLS', () => {
       INGRESS_CLASS,
       ...serviceFor('web', 'secure', [backends.by.secure!]),
       ...serviceFor('web', 'broken', [backends.by.broken!]),
+      ...serviceFor('web', 'plain', [backends.by.plain!]),
       tlsSecret('web', 'secure-tls', good),
       mismatched,
       tlsIngress('secure', 'secure.test', 'secure-tls', 'secure'),
       tlsIngress('missing', 'missing.test', 'does-not-exist', 'broken'),
       tlsIngress('mismatch', 'mismatch.test', 'mismatched', 'broken'),
+      tlsIngress('plain', 'plain.test', undefined, 'plain', false),
     ]);
   });
 
@@ -67,6 +69,16 @@ describe('TLS', () => {
     const messages = s.model.warnings.map((w) => w.message).join('\n');
     expect(messages).toMatch(/missing\.test: Secret web\/does-not-exist not found/);
     expect(messages).toMatch(/mismatch\.test: .*does not match/);
+  });
+
+  test('a host without TLS answers https with the default certificate, routed to its own backend, and loads no certificate of its own', async () => {
+    const r = await s.getTls('plain.test', '/p');
+    expect([r.status, r.echo?.service, r.echo?.path, r.peerCertificate?.subject?.O]).toEqual([200, 'plain', '/p', 'Portico']);
+    expect((await s.get('plain.test', '/p')).status).toBe(200);
+    const block = (host: string) => s.conf.slice(s.conf.indexOf(`server_name "${host}";`)).split('\n    }\n')[0]!;
+    expect(block('plain.test')).not.toContain('ssl_certificate');
+    expect(block('missing.test')).not.toContain('ssl_certificate');
+    expect(block('secure.test')).toMatch(/ssl_certificate ".*web_secure-tls\.pem";/);
   });
 
   test('plain http on a TLS host is redirected with 308 to the https port, keeping path and query', async () => {

@@ -244,7 +244,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
           tls = cert.tls;
           if (!files.some((f) => f.path === cert.file.path)) files.push(cert.file);
         } else {
-          tls = defaultCertificate;
+          // Falls back to the default server's certificate (see Server.tls).
           warnings.push({
             object: `Ingress ${refString(tlsOwner.ref)}`,
             ingress: tlsOwner.ref,
@@ -253,7 +253,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
         }
       }
     }
-    const isTlsHost = host !== '' && tls !== undefined;
+    const isTlsHost = host !== '' && tlsOwnerByHost.has(host);
     for (const loc of locations) {
       loc.redirectToHttps = redirectsToHttps(loc.annotations, loc.ingressPath, isTlsHost, config);
       loc.hsts = isTlsHost && config.hsts;
@@ -262,7 +262,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       host,
       serverNames: serverNamesFor(host),
       isDefault: host === '',
-      tls: tls ?? defaultCertificate,
+      tls,
       redirectToHttps: redirectsToHttps(owner?.annotations, '/', isTlsHost, config),
       locations,
       fallback: needsFallbackLocation(locations) ? fallback : { kind: 'none' },

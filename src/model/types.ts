@@ -151,6 +151,13 @@ export interface Server {
   /** nginx server_name arguments: exact names, or `~` regexes for wildcards. */
   serverNames: string[];
   isDefault: boolean;
+  /**
+   * The certificate this server block loads: the default certificate on the catch-all server, a host's own
+   * certificate from its TLS Secret, or none. A host without its own certificate still answers https: nginx
+   * keeps the default server's SSL context for its SNI name and routes by name. Not loading the default
+   * certificate again into every server block saves one SSL context per host, which at 10,000 hosts was
+   * most of nginx -t and reload time (docs/notes/bench.md).
+   */
   tls?: ServerTLS;
   /** A TLS host answers plain http with this redirect (308) unless turned off. */
   redirectToHttps: boolean;
