@@ -1,6 +1,5 @@
 import { chmod, chown, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { execa } from 'execa';
 import { SELF_SIGNED_CERT_PATH } from '../model/tls.js';
 import type { StateFile } from '../model/types.js';
 
@@ -76,6 +75,8 @@ export async function ensureSelfSignedCertificate(stateDir: string): Promise<str
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const keyFile = `${path}.key.tmp`;
   const certFile = `${path}.crt.tmp`;
+  // execa loads here, once per state dir: a render into an existing state dir does not pay its start-up cost.
+  const { execa } = await import('execa');
   await execa('openssl', [
     // P-256: a fresh state dir pays milliseconds for its key, not the second an RSA key can take.
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '3650',

@@ -1,8 +1,8 @@
 import winston from 'winston';
 
-export type LogFormat = 'json' | 'text';
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import type { LogFormat, LogLevel } from './log-levels.js';
+
+export { LOG_LEVELS, type LogFormat, type LogLevel } from './log-levels.js';
 
 export type Logger = winston.Logger;
 

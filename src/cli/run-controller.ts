@@ -1,0 +1,132 @@
+import { hostname } from 'node:os';
+import { NginxProcess } from '../apply/nginx-process.js';
+import { prepareStateDir } from '../apply/state-dir.js';
+import { SyncLoop } from '../controller/sync-loop.js';
+import { startStatusServer, type StatusServer } from '../report/http-server.js';
+import { createLogger } from '../report/logger.js';
+import { ControllerMetrics } from '../report/metrics.js';
+import type { Reporter } from '../report/types.js';
+import { createDirectorySource } from '../sources/directory.js';
+import { ManifestError } from '../sources/manifests.js';
+import type { Source } from '../sources/types.js';
+import { Store } from '../store/snapshot.js';
+import { modelOptionsFrom } from './options.js';
+import { EXIT_USAGE, ExitError } from './render.js';
+import { EXIT_FAILED, type RunFlags } from './run.js';
+
+/** Runs until SIGTERM/SIGINT (exit 0 after nginx quit gracefully) or until nginx cannot be kept up (1). */
+export async function runController(flags: RunFlags): Promise<number> {
+  const logger = createLogger({ format: flags.logFormat, level: flags.logLevel });
+  const modelOptions = { ...modelOptionsFrom(flags), statusPort: flags.statusPort || undefined };
+  const metrics = new ControllerMetrics({ stubStatusPort: modelOptions.statusPort, defaultMetrics: true });
+  await prepareStateDir(modelOptions.stateDir);
+
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+
+  const nginx = new NginxProcess({
+    nginxBinary: flags.nginxBinary,
+    stateDir: modelOptions.stateDir,
+    logger,
+    onRestart: () => metrics.nginxRestarts.inc(),
+    onFatal: (reason) => {
+      logger.error('nginx cannot be kept up; exiting', { reason });
+      finish(EXIT_FAILED);
+    },
+  });
+
+  let source: Source;
+  const reporters: Reporter[] = [];
+  try {
+    if (flags.manifests && flags.manifests.length > 0) {
+      source = createDirectorySource({ paths: flags.manifests, logger, onManifestError: () => metrics.manifestErrors.inc() });
+    } else {
+      const kubeLog = (level: 'info' | 'warn', message: string): void => void logger.log(level, message);
+      // Loaded only when needed: the client library costs start-up time that `render` and directory mode need not pay.
+      const { createKubernetesSource } = await import('../sources/kubernetes.js');
+      const { createKubeReporter } = await import('../report/kubernetes.js');
+      source = createKubernetesSource({ kubeconfig: flags.kubeconfig, watchNamespace: flags.watchNamespace, log: kubeLog });
+      reporters.push(
+        createKubeReporter({
+          kubeconfig: flags.kubeconfig,
+          publishService: flags.publishService,
+          publishStatusAddress: flags.publishStatusAddress,
+          electionId: flags.electionId,
+          electionNamespace: process.env.POD_NAMESPACE || 'portico',
+          identity: process.env.POD_NAME || hostname(),
+          controllerClass: flags.controllerClass,
+          watchNamespace: flags.watchNamespace,
+          log: kubeLog,
+        }),
+      );
+    }
+  } catch (err) {
+    throw new ExitError(EXIT_FAILED, `portico run: ${(err as Error).message}`);
+  }
+
+  const loop = new SyncLoop({
+    source,
+    store: new Store(),
+    modelOptions,
+    templateDir: flags.templateDir,
+    nginxBinary: flags.nginxBinary,
+    reload: () => nginx.reload(),
+    logger,
+    metrics,
+    reporters,
+    debounceMs: flags.debounceMs,
+    minReloadIntervalMs: flags.minReloadIntervalMs,
+  });
+
+  let server: StatusServer | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info('shutting down: nginx finishes in-flight requests', { signal });
+    finish(0);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  let code: number;
+  try {
+    server = await startStatusServer({
+      port: flags.metricsPort,
+      metrics,
+      probe: {
+        healthy: () => {
+          if (loop.ready && !nginx.running) return { ok: false, reason: 'nginx is not running' };
+          if (loop.busyForMs > 120000) return { ok: false, reason: `a sync has been running for ${Math.round(loop.busyForMs / 1000)}s` };
+          return { ok: true };
+        },
+        ready: () => loop.ready && nginx.running,
+        configInForce: () => loop.configInForce,
+      },
+    });
+    logger.info('portico run started', {
+      source: flags.manifests ? 'directory' : 'kubernetes',
+      stateDir: modelOptions.stateDir,
+      httpPort: modelOptions.httpPort,
+      httpsPort: modelOptions.httpsPort,
+      metricsPort: server.port,
+    });
+    await Promise.race([loop.start(), finished]);
+    code = await finished;
+  } catch (err) {
+    if (err instanceof ManifestError) {
+      logger.error('cannot read manifests', { error: err.message });
+      code = EXIT_USAGE;
+    } else {
+      logger.error('controller failed', { error: (err as Error).stack ?? String(err) });
+      code = EXIT_FAILED;
+    }
+  }
+  process.removeListener('SIGTERM', onSignal);
+  process.removeListener('SIGINT', onSignal);
+  await loop.stop().catch((err: Error) => logger.error('stopping the sync loop', { error: err.message }));
+  await nginx.stop();
+  await server?.close();
+  logger.info('portico run stopped', { exitCode: code });
+  await new Promise<void>((r) => logger.on('finish', r).end());
+  // Anything a library left open must not keep a stopped controller alive.
+  setTimeout(() => process.exit(code), 200).unref();
+  return code;
+}
