@@ -6,6 +6,7 @@ import { loadTemplateSources } from '../render/templates.js';
 import { rejectionLine, warningLine } from '../report/messages.js';
 import { ManifestError, readManifests } from '../sources/manifests.js';
 import { snapshotFromObjects } from '../store/snapshot.js';
+import type { KubeObject } from '../store/types.js';
 import { addCommonFlags, modelOptionsFrom, type CommonFlags } from './options.js';
 
 export const EXIT_OK = 0;
@@ -21,20 +22,23 @@ export class ExitError extends Error {
   }
 }
 
+async function readManifestsOrExit(paths: string[]): Promise<KubeObject[]> {
+  try {
+    return await readManifests(paths);
+  } catch (err) {
+    if (err instanceof ManifestError) throw new ExitError(EXIT_USAGE, `portico render: ${err.message}`);
+    throw err;
+  }
+}
+
 export function renderCommand(): Command {
   const cmd = new Command('render').description('render manifests into a complete nginx.conf, without a cluster');
   addCommonFlags(cmd, true).option('--out <file>', 'write nginx.conf here instead of stdout');
   cmd.action(async (flags: CommonFlags & { out?: string }) => {
     const options = modelOptionsFrom(flags);
-    let objects;
-    try {
-      objects = await readManifests(flags.manifests ?? []);
-    } catch (err) {
-      if (err instanceof ManifestError) throw new ExitError(EXIT_USAGE, `portico render: ${err.message}`);
-      throw err;
-    }
     const renderer = compileRenderer(await loadTemplateSources(flags.templateDir));
-    const { model, text } = renderSnapshot(snapshotFromObjects(objects), options, renderer);
+    // The objects read are not kept in this scope: once the model is built, only it is needed.
+    const { model, text } = renderSnapshot(snapshotFromObjects(await readManifestsOrExit(flags.manifests ?? [])), options, renderer);
     await materializeStateFiles(model);
     if (flags.out) await writeFile(flags.out, text, { mode: 0o644 });
     else process.stdout.write(text);

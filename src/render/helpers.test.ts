@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { HELPERS, RenderError, integer, quote, snippet, token } from './helpers.js';
+import Handlebars from 'handlebars';
+import { HELPERS, RenderError, integer, quote, snippet, squeezeBlankLines, token } from './helpers.js';
 
 describe('template helpers (the second layer of defence)', () => {
   test('q quotes and escapes backslash and double quote', () => {
@@ -52,5 +53,16 @@ describe('template helpers (the second layer of defence)', () => {
     expect(HELPERS.eq('a', 'a')).toBe(true);
     expect(HELPERS.ne('a', 'a')).toBe(false);
     expect(HELPERS.not(undefined)).toBe(true);
+  });
+
+  test('squeezeBlankLines empties whitespace-only lines and keeps at most one blank line in a row', () => {
+    expect(squeezeBlankLines('a\n   \n\t\nb\n\n\n\nc\n')).toBe('a\n\nb\n\nc\n');
+  });
+
+  test('block renders its content as one flat string with blank lines squeezed', () => {
+    const hb = Handlebars.create();
+    hb.registerHelper('block', HELPERS.block);
+    const t = hb.compile('{{#each xs}}\n{{#block}}\nserver {{this}}\n\n\n   \n{{/block}}\n{{/each}}', { noEscape: true, strict: true });
+    expect(t({ xs: ['a', 'b'] })).toBe('server a\n\nserver b\n\n');
   });
 });

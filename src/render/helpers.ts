@@ -1,3 +1,4 @@
+import type Handlebars from 'handlebars';
 /**
  * Template helpers: the second layer of defence. Validators already allowlisted every value; these
  * quote and escape it anyway, and refuse control characters outright, so that a validator bug alone
@@ -54,7 +55,22 @@ export function snippet(value: unknown, indent: unknown): string {
     .join('\n');
 }
 
+/** Blank lines left by skipped conditionals make the config harder to read. */
+export function squeezeBlankLines(text: string): string {
+  return text.replace(/\n[ \t]*(?=\n)/g, '\n').replace(/\n{3,}/g, '\n\n');
+}
+
+/**
+ * `{{#block}}...{{/block}}`: one server or upstream rendered as one flat string. Handlebars joins a
+ * template's pieces with `+`, and at 10,000 Ingresses the whole config as one rope of millions of pieces
+ * was the render's peak memory; flattening block by block lets each block's pieces be collected young.
+ */
+function block(this: unknown, options: Handlebars.HelperOptions): string {
+  return squeezeBlankLines(options.fn(this));
+}
+
 export const HELPERS = {
+  block,
   snippet,
   q: quote,
   int: integer,

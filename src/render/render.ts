@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
 import type { NginxModel } from '../model/types.js';
-import { HELPERS, RenderError } from './helpers.js';
+import { HELPERS, RenderError, squeezeBlankLines } from './helpers.js';
 import type { TemplateSources } from './templates.js';
 
 export type ConfigRenderer = (model: NginxModel) => string;
@@ -59,15 +59,15 @@ export function compileRenderer(sources: TemplateSources): ConfigRenderer {
   }
   // Each annotation family drops its partial into annotations/{http,server,location}/; they are included
   // in name order at the matching extension point, so adding a family never edits a shared template.
+  // Their sources are joined into one template rather than included one by one: a partial call costs
+  // about as much as a short template, and every location would pay one per family.
   for (const level of ['http', 'server', 'location']) {
     const names = [...sources.keys()].filter((n) => n.startsWith(`annotations/${level}/`)).sort();
-    const combined = names.map((n) => `{{> ${JSON.stringify(n)}}}`).join('\n');
+    const combined = names.map((n) => sources.get(n)!.replace(/\n?$/, '\n')).join('');
     hb.registerPartial(`${level}-extra`, hb.compile(combined, { noEscape: true, strict: true }));
   }
   const template = hb.compile(main, { noEscape: true, strict: true });
   return (model) => {
-    const text = template(viewOf(model));
-    // Blank lines left by skipped conditionals make the config harder to read.
-    return text.replace(/\n[ \t]*(?=\n)/g, '\n').replace(/\n{3,}/g, '\n\n');
+    return squeezeBlankLines(template(viewOf(model)));
   };
 }
