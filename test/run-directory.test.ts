@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startController, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
@@ -165,8 +166,10 @@ describe('portico run --manifests DIR: traffic follows the files', () => {
 });
 
 test('before the first config: /readyz 503, /debug/config 404, /healthz 200; then ready', async () => {
-  // A long debounce holds the first sync back.
-  const ctl = await startController({ files: { 'class.yaml': [INGRESS_CLASS] }, debounceMs: 2500, noWaitReady: true });
+  // An nginx whose config check takes 2.5 s (as at tens of thousands of Ingresses) holds the first sync back.
+  const slowNginx = join(await mkdtemp(join(tmpdir(), 'portico-slow-nginx-')), 'nginx');
+  await writeFile(slowNginx, '#!/bin/sh\ncase " $* " in *" -t "*) sleep 2.5;; esac\nexec nginx "$@"\n', { mode: 0o755 });
+  const ctl = await startController({ files: { 'class.yaml': [INGRESS_CLASS] }, args: ['--nginx-binary', slowNginx], noWaitReady: true });
   try {
     expect((await ctl.status('/readyz')).status).toBe(503);
     expect((await ctl.status('/debug/config')).status).toBe(404);
@@ -175,5 +178,30 @@ test('before the first config: /readyz 503, /debug/config 404, /healthz 200; the
     expect((await ctl.status('/debug/config')).body).toContain('http {');
   } finally {
     expect(await ctl.stop()).toBe(0);
+  }
+});
+
+test('the first change after a quiet period is applied at once; a change right after it waits out the debounce', async () => {
+  const backends = await startBackends('alpha', 'beta');
+  const debounceMs = 3000;
+  const ctl = await startController({
+    files: { 'class.yaml': [INGRESS_CLASS], 'services.yaml': [...serviceFor('default', 'alpha', [backends.by.alpha!]), ...serviceFor('default', 'beta', [backends.by.beta!])] },
+    debounceMs,
+    minReloadIntervalMs: 0,
+  });
+  try {
+    await new Promise((r) => setTimeout(r, debounceMs + 100));
+    const t0 = Date.now();
+    await ctl.writeFile('app.yaml', [simpleIngress('app', 'lead.test', [['/', 'alpha']])]);
+    await ctl.waitForBackend('lead.test', '/', 'alpha');
+    expect(Date.now() - t0).toBeLessThan(debounceMs);
+
+    await ctl.writeFile('app.yaml', [simpleIngress('app', 'lead.test', [['/', 'beta']])]);
+    await new Promise((r) => setTimeout(r, debounceMs / 3));
+    expect((await ctl.get('lead.test', '/')).echo?.service).toBe('alpha');
+    await ctl.waitForBackend('lead.test', '/', 'beta');
+  } finally {
+    expect(await ctl.stop()).toBe(0);
+    await backends.stopAll();
   }
 });

@@ -55,7 +55,7 @@ export function runCommand(): Command {
     .option('--election-id <name>', 'name of the Lease used for leader election', 'portico-leader')
     .option('--metrics-port <n>', 'port of /healthz, /readyz, /metrics and /debug/config (all interfaces)', port(true), 10254)
     .option('--status-port <n>', "loopback port of nginx's stub_status (scraped into /metrics); 0 turns it off", port(true), 10246)
-    .option('--debounce-ms <ms>', 'quiet time after the last change before a sync', millis, 100)
+    .option('--debounce-ms <ms>', 'changes this close together are coalesced into one sync; the first change after a quiet period syncs at once', millis, 100)
     .option('--min-reload-interval-ms <ms>', 'minimum time between two nginx reloads', millis, 1000)
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json'))
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))

@@ -35,7 +35,7 @@ export interface SyncLoopOptions {
 }
 
 /**
- * Keeps nginx in step with the store: events are coalesced (debounce + minimum interval between reloads),
+ * Keeps nginx in step with the store: events are coalesced (leading-edge debounce + minimum interval between reloads),
  * nothing is rendered until the source is synced, one sync runs at a time, and a sync that fails in any
  * way (template, nginx -t, write, reload) keeps the last good config serving and is reported.
  */
@@ -50,6 +50,7 @@ export class SyncLoop {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   private firstPendingAt: number | undefined;
+  private lastEventAt: number | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
   private busySince: number | undefined;
@@ -118,9 +119,14 @@ export class SyncLoop {
     this.opts.logger.debug('change', { reason });
     if (!this.opts.source.synced) return; // the source calls again once synced
     const now = Date.now();
+    // The first change after a quiet period is synced at once: waiting out the debounce would add its
+    // whole length to every single edit. Changes that follow within the debounce window are coalesced
+    // into the next sync, and never postponed by more than 10 debounce periods.
+    const quiet = this.lastEventAt === undefined || now - this.lastEventAt >= this.debounceMs;
+    this.lastEventAt = now;
+    const leading = quiet && this.timer === undefined && this.running === undefined;
     this.firstPendingAt ??= now;
-    // Debounce, but never postpone a pending change by more than 10 debounce periods.
-    const debounced = Math.min(now + this.debounceMs, this.firstPendingAt + this.debounceMs * 10);
+    const debounced = leading ? now : Math.min(now + this.debounceMs, this.firstPendingAt + this.debounceMs * 10);
     const at = Math.max(debounced, this.lastReloadAt + this.minReloadIntervalMs);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.fire(), Math.max(0, at - now));
