@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from './support/http.js';
@@ -94,6 +94,22 @@ endpoints: [{ addresses: [127.0.0.1] }]
     const r = await portico(['render', '--manifests', join(dir, 'good.yaml'), '--manifests', join(dir, 'app.yml'), '--state-dir', join(dir, 'state-stdout')]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/server_name "good\.test";/);
+  });
+
+  test('--out writes a config of over 1 MiB byte for byte as stdout prints it', async () => {
+    const many = join(dir, 'many');
+    await mkdir(many);
+    // One Ingress per host: an Ingress is limited to 1,000 rules.
+    const ingress = (i: number) => GOOD.slice(GOOD.indexOf('kind: Ingress\n')).replace(/good/g, `h${i}`).replace('path: /,', `path: /p${i},`);
+    await writeFile(join(many, 'many.yaml'), [GOOD, ...Array.from({ length: 3000 }, (_, i) => `apiVersion: networking.k8s.io/v1\n${ingress(i)}`)].join('---\n'));
+    const args = ['render', '--manifests', many, '--manifests', join(dir, 'app.yml'), '--state-dir', join(dir, 'state-many')];
+    const out = join(dir, 'many.conf');
+    const [printed, written] = [await portico(args), await portico([...args, '--out', out])];
+    expect([printed.exitCode, written.exitCode]).toEqual([0, 0]);
+    const text = await readFile(out, 'utf8');
+    expect(text.length).toBeGreaterThan(1 << 20); // more than one slice
+    expect(text).toContain('server_name "h2999.test";');
+    expect(text).toBe(`${printed.stdout}\n`);
   });
 
   test('exit 3 with one stderr line per rejected Ingress; the others are still written', async () => {

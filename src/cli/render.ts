@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { materializeStateFiles, renderSnapshot } from '../pipeline.js';
 import { compileRenderer } from '../render/render.js';
 import { loadTemplateSources } from '../render/templates.js';
@@ -31,6 +31,22 @@ async function readManifestsOrExit(paths: string[]): Promise<KubeObject[]> {
   }
 }
 
+/** Encodes and writes 1 MiB at a time: a 15 MB config is not copied into one more buffer at the peak. */
+async function writeTextInSlices(path: string, text: string): Promise<void> {
+  const file = await open(path, 'w', 0o644);
+  try {
+    for (let start = 0; start < text.length; ) {
+      let end = Math.min(start + (1 << 20), text.length);
+      // Never split a surrogate pair between two slices.
+      if (end < text.length && /[\uD800-\uDBFF]/.test(text[end - 1]!)) end--;
+      await file.write(text.slice(start, end));
+      start = end;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
 export function renderCommand(): Command {
   const cmd = new Command('render').description('render manifests into a complete nginx.conf, without a cluster');
   addCommonFlags(cmd, true).option('--out <file>', 'write nginx.conf here instead of stdout');
@@ -40,7 +56,7 @@ export function renderCommand(): Command {
     // The objects read are not kept in this scope: once the model is built, only it is needed.
     const { model, text } = renderSnapshot(snapshotFromObjects(await readManifestsOrExit(flags.manifests ?? [])), options, renderer);
     await materializeStateFiles(model);
-    if (flags.out) await writeFile(flags.out, text, { mode: 0o644 });
+    if (flags.out) await writeTextInSlices(flags.out, text);
     else process.stdout.write(text);
     for (const w of model.warnings) process.stderr.write(`${warningLine(w)}\n`);
     for (const r of model.rejections) process.stderr.write(`${rejectionLine(r)}\n`);

@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
 import type { NginxModel } from '../model/types.js';
-import { HELPERS, RenderError, squeezeBlankLines } from './helpers.js';
+import { HELPERS, RenderError } from './helpers.js';
 import type { TemplateSources } from './templates.js';
 
 export type ConfigRenderer = (model: NginxModel) => string;
@@ -68,6 +68,8 @@ export function compileRenderer(sources: TemplateSources): ConfigRenderer {
   }
   const template = hb.compile(main, { noEscape: true, strict: true });
   return (model) => {
-    return squeezeBlankLines(template(viewOf(model)));
+    // Blank lines are squeezed block by block (the `block` helper), never over the whole text: a pass over
+    // the whole config would copy it twice more at the render's peak.
+    return template(viewOf(model));
   };
 }
