@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyConfig, ConfigCheckError, ConfigWriteError, ReloadError, sha256 } from '../src/apply/apply.js';
 import { prepareStateDir } from '../src/apply/state-dir.js';
@@ -57,5 +57,16 @@ describe('applyConfig', () => {
         },
       }),
     ).rejects.toBeInstanceOf(ReloadError);
+  });
+
+  test('nginx -t runs at a lower CPU priority than nginx itself (niceness 10)', async () => {
+    const stateDir = await tempStateDir();
+    await prepareStateDir(stateDir);
+    // A wrapper that records its own niceness once the check is under way, then runs the real nginx.
+    const wrapper = join(stateDir, 'nginx-wrapper');
+    const record = join(stateDir, 'niceness');
+    await writeFile(wrapper, `#!/bin/sh\nsleep 0.3\nnice > ${record}\nexec ${NGINX} "$@"\n`, { mode: 0o755 });
+    await applyConfig({ nginxBinary: wrapper, stateDir, text: conf(stateDir, ''), reload: async () => undefined });
+    expect((await readFile(record, 'utf8')).trim()).toBe('10');
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { setPriority } from 'node:os';
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -76,12 +77,28 @@ export class ConfigCheckTimeoutError extends Error {
 /** Generous: nginx -t of 10,000 Ingresses takes tens of seconds on a loaded 2-core machine. */
 const CHECK_TIMEOUT_MS = 300_000;
 
+/** Niceness of `nginx -t` (0 is nginx's own; 19 the lowest priority). */
+const CHECK_NICENESS = 10;
+
+function lowerPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, CHECK_NICENESS);
+  } catch {
+    // Not allowed here (a restricted container): the check still runs at normal priority.
+  }
+}
+
 async function runCheck(checker: NginxChecker, confPath: string): Promise<void> {
-  const r = await execa(checker.nginxBinary, ['-t', '-q', '-p', checker.stateDir, '-c', confPath, '-e', join(checker.stateDir, 'logs/error.log')], {
+  const check = execa(checker.nginxBinary, ['-t', '-q', '-p', checker.stateDir, '-c', confPath, '-e', join(checker.stateDir, 'logs/error.log')], {
     reject: false,
     all: true,
     timeout: CHECK_TIMEOUT_MS,
   });
+  // At a lower CPU priority than the nginx workers: a check of a large config takes seconds of CPU, and
+  // traffic on the routes that did not change must not queue behind it.
+  lowerPriority(check.pid);
+  const r = await check;
   if (r.timedOut) throw new ConfigCheckTimeoutError(CHECK_TIMEOUT_MS);
   if (r.exitCode !== 0 || r.failed) throw new ConfigCheckError(r.all || r.message || `exit code ${String(r.exitCode)}`);
 }
