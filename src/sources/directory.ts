@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import type { Logger } from '../report/logger.js';
 import type { Store } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
+import { FileObjects } from './file-objects.js';
 import { isManifestFile, listManifestFiles, ManifestError, readManifestFile } from './manifests.js';
 import type { Source } from './types.js';
 
@@ -27,7 +28,7 @@ export interface DirectorySourceOptions {
 export function createDirectorySource(opts: DirectorySourceOptions): Source {
   const roots = opts.paths.map((p) => resolve(p));
   /** Last good objects of each file. */
-  const byFile = new Map<string, KubeObject[]>();
+  const files = new FileObjects();
   let watcher: FSWatcher | undefined;
   let synced = false;
   let store: Store | undefined;
@@ -35,22 +36,29 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
   // File events are handled one at a time, in order.
   let queue: Promise<void> = Promise.resolve();
 
-  const publish = () => {
+  /** Everything at once: the first read, so the store never shows part of the directory. */
+  const publishAll = () => {
     if (!store) return;
-    const files = [...byFile.keys()].sort();
-    const all = files.flatMap((f) => byFile.get(f)!);
+    const all = files.all();
     for (const kind of KINDS) store.replaceKind(kind, all.filter((o) => o.kind === kind));
   };
 
-  const readOne = async (file: string): Promise<boolean> => {
+  /** One file changed: only the objects it had or has are updated in the store. */
+  const publishFile = (file: string, objects: KubeObject[] | undefined) => {
+    for (const change of files.set(file, objects)) {
+      if (change.object) store?.upsert(change.object);
+      else store?.remove(change.kind, change.key);
+    }
+  };
+
+  const readOne = async (file: string): Promise<KubeObject[] | undefined> => {
     try {
-      byFile.set(file, await readManifestFile(file));
-      return true;
+      return await readManifestFile(file);
     } catch (err) {
       const e = err instanceof ManifestError ? err : new ManifestError(file, undefined, String(err));
-      opts.logger.error('manifest file not applied; its last good objects stay', { file, error: e.message, kept: byFile.get(file)?.length ?? 0 });
+      opts.logger.error('manifest file not applied; its last good objects stay', { file, error: e.message, kept: files.countOf(file) });
       opts.onManifestError?.(e);
-      return false;
+      return undefined;
     }
   };
 
@@ -58,13 +66,15 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
     queue = queue.then(async () => {
       if (!synced) return;
       if (event === 'unlink') {
-        if (!byFile.delete(file)) return;
+        if (!files.has(file)) return;
+        publishFile(file, undefined);
       } else {
         if (!isManifestFile(file)) return;
-        if (!(await readOne(file))) return;
+        const objects = await readOne(file);
+        if (!objects) return;
+        publishFile(file, objects);
       }
       opts.logger.debug('manifest file event', { event, file });
-      publish();
       notify?.(`${event} ${file}`);
     });
   };
@@ -93,11 +103,14 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
         await stat(root).catch(() => {
           throw new ManifestError(root, undefined, 'cannot read: no such file or directory');
         });
-        for (const file of await listManifestFiles(root)) await readOne(resolve(file));
+        for (const file of await listManifestFiles(root)) {
+          const objects = await readOne(resolve(file));
+          if (objects) files.set(resolve(file), objects);
+        }
       }
-      publish();
+      publishAll();
       synced = true;
-      opts.logger.info('manifests read', { paths: roots, files: byFile.size, objects: [...byFile.values()].reduce((n, l) => n + l.length, 0) });
+      opts.logger.info('manifests read', { paths: roots, files: files.fileCount, objects: files.objectCount });
       onChange('initial read');
     },
     async stop() {
