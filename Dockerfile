@@ -25,7 +25,7 @@ FROM node:20-bookworm-slim AS runtime
 # update; the suite (bookworm, from the base image) is the pin.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nginx tini ca-certificates \
+ && apt-get install -y --no-install-recommends nginx libnginx-mod-http-lua tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && rm -f /etc/nginx/sites-enabled/default \
  && groupadd --system --gid 10001 portico \
@@ -38,6 +38,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY templates ./templates
+COPY nginx ./nginx
 USER 10001:10001
 VOLUME ["/var/lib/portico"]
 EXPOSE 8080 8443 10254

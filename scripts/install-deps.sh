@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Portico's tests and demo need on a fresh Debian machine: nginx and openssl from Debian's
+# Installs what Portico's tests and demo need on a fresh Debian machine: nginx, its Lua module and openssl from Debian's
 # packages, then the npm packages (npm ci) and the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,8 @@ need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# Debian's Lua module for nginx: upstream endpoints change without a reload (portico run --dynamic-endpoints).
+[ -e /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need+=(libnginx-mod-http-lua)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

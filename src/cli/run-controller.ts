@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { NginxProcess } from '../apply/nginx-process.js';
 import { prepareStateDir } from '../apply/state-dir.js';
 import { SyncLoop } from '../controller/sync-loop.js';
@@ -17,7 +19,14 @@ import { EXIT_FAILED, type RunFlags } from './run.js';
 /** Runs until SIGTERM/SIGINT (exit 0 after nginx quit gracefully) or until nginx cannot be kept up (1). */
 export async function runController(flags: RunFlags): Promise<number> {
   const logger = createLogger({ format: flags.logFormat, level: flags.logLevel });
-  const modelOptions = { ...modelOptionsFrom(flags), statusPort: flags.statusPort || undefined };
+  const luaModule = join(flags.nginxModulesDir, 'ngx_http_lua_module.so');
+  const dynamicEndpoints = flags.dynamicEndpoints && flags.statusPort > 0 && existsSync(luaModule);
+  if (flags.dynamicEndpoints && !dynamicEndpoints) {
+    logger.warn('dynamic endpoints are off: endpoint changes reload nginx', {
+      reason: flags.statusPort > 0 ? `no ${luaModule} (Debian package libnginx-mod-http-lua)` : 'they need the status port (--status-port 0 turns it off)',
+    });
+  }
+  const modelOptions = { ...modelOptionsFrom(flags), statusPort: flags.statusPort || undefined, dynamicEndpoints, nginxModulesDir: flags.nginxModulesDir };
   const metrics = new ControllerMetrics({ stubStatusPort: modelOptions.statusPort, defaultMetrics: true });
   await prepareStateDir(modelOptions.stateDir);
 
@@ -107,6 +116,7 @@ export async function runController(flags: RunFlags): Promise<number> {
       httpPort: modelOptions.httpPort,
       httpsPort: modelOptions.httpsPort,
       metricsPort: server.port,
+      dynamicEndpoints,
     });
     await Promise.race([loop.start(), finished]);
     code = await finished;

@@ -17,6 +17,8 @@ export interface RunFlags extends CommonFlags {
   logFormat: LogFormat;
   logLevel: LogLevel;
   nginxBinary: string;
+  dynamicEndpoints: boolean;
+  nginxModulesDir: string;
 }
 
 function port(allowZero: boolean) {
@@ -59,7 +61,9 @@ export function runCommand(): Command {
     .option('--min-reload-interval-ms <ms>', 'minimum time between two nginx reloads', millis, 1000)
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json'))
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
-    .option('--nginx-binary <path>', 'the nginx executable', 'nginx');
+    .option('--nginx-binary <path>', 'the nginx executable', 'nginx')
+    .option('--no-dynamic-endpoints', "reload nginx for endpoint changes too, instead of updating round-robin upstreams in place (needs Debian's libnginx-mod-http-lua)")
+    .option('--nginx-modules-dir <dir>', "where nginx's dynamic modules are", '/usr/lib/nginx/modules');
   cmd.action(async (flags: RunFlags) => {
     // The controller's modules (winston, prom-client, chokidar, execa) load only for `run`: `render` starts faster without them.
     const { runController } = await import('./run-controller.js');

@@ -1,7 +1,9 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { createHash } from 'node:crypto';
 import { applyConfig, checkConfigText, ConfigCheckError, ConfigWriteError, ReloadError } from '../apply/apply.js';
+import { changedEndpointSets, dynamicEndpointSets, pushEndpoints, withoutDynamicEndpoints, type EndpointSets } from '../apply/endpoints.js';
 import { buildModel } from '../model/build.js';
+import { dynamicEndpointsOn } from '../model/dynamic-endpoints.js';
 import { refString, type ModelOptions, type NginxModel } from '../model/types.js';
 import { materializeStateFiles } from '../pipeline.js';
 import { compileRenderer, type ConfigRenderer } from '../render/render.js';
@@ -59,6 +61,9 @@ export class SyncLoop {
   private fingerprint: string | undefined;
   private appliedText: string | undefined;
   private appliedHash: string | undefined;
+  /** The config in force without its dynamic endpoint lines (see apply/endpoints.ts), and the endpoints nginx uses. */
+  private skeleton: string | undefined;
+  private endpointSets: EndpointSets = new Map();
   private readonly lastAccepted: LastAccepted = new Map();
   private loggedProblems = new Set<string>();
   private readonly debounceMs: number;
@@ -193,8 +198,43 @@ export class SyncLoop {
     }
   };
 
-  /** The config in force passed nginx -t already: a sync that renders it again (an event that changed nothing) needs no check. */
-  private inForce = (c: { model: NginxModel; text: string }): boolean => this.fingerprint !== undefined && fingerprintOf(c.text, c.model) === this.fingerprint;
+  /**
+   * The config in force passed nginx -t already: a sync that renders it again (an event that changed
+   * nothing), or renders it with other dynamic endpoints only, needs no check.
+   */
+  private inForce = (c: { model: NginxModel; text: string }): boolean =>
+    this.fingerprint !== undefined && (fingerprintOf(c.text, c.model) === this.fingerprint || this.onlyEndpointsDiffer(c));
+
+  private onlyEndpointsDiffer(c: { model: NginxModel; text: string }): boolean {
+    return dynamicEndpointsOn(c.model.options) && this.skeleton !== undefined && fingerprintOf(withoutDynamicEndpoints(c.text), c.model) === this.skeleton;
+  }
+
+  /**
+   * Puts a config that differs from the one in force in dynamic endpoints only into force without a
+   * reload: the new lists go to nginx, then the file is replaced so that a restart or the next reload
+   * starts from them. False when that is not possible; the caller reloads instead.
+   */
+  private async pushEndpointsOnly(plan: Plan, fingerprint: string): Promise<boolean> {
+    const { modelOptions, logger, metrics } = this.opts;
+    if (!this.onlyEndpointsDiffer(plan)) return false;
+    const next = dynamicEndpointSets(plan.model);
+    const changes = changedEndpointSets(this.endpointSets, next);
+    try {
+      if (changes.length > 0) await pushEndpoints(modelOptions.statusPort!, changes);
+      const res = await applyConfig({ nginxBinary: this.opts.nginxBinary, stateDir: modelOptions.stateDir, text: plan.text, fingerprint, checked: true, reload: async () => undefined });
+      this.fingerprint = fingerprint;
+      this.appliedText = plan.text;
+      this.appliedHash = res.hash;
+      this.endpointSets = next;
+      metrics.endpointUpdates.inc();
+      metrics.setConfigHash(res.hash);
+      logger.info('endpoints updated without a reload', { hash: res.hash, upstreams: changes.map(([name]) => name).slice(0, 20), changed: changes.length });
+      return true;
+    } catch (err) {
+      logger.warn('endpoints could not be updated without a reload; reloading instead', { error: (err as Error).message });
+      return false;
+    }
+  }
 
   private async plan(): Promise<Plan> {
     const snapshot = this.opts.store.snapshot();
@@ -236,8 +276,9 @@ export class SyncLoop {
     }
     const fingerprint = fingerprintOf(plan.text, plan.model);
     const changed = fingerprint !== this.fingerprint;
+    const pushed = changed && (await this.pushEndpointsOnly(plan, fingerprint));
     let error: string | undefined;
-    if (changed) {
+    if (changed && !pushed) {
       metrics.reloadAttempts.inc();
       try {
         await materializeStateFiles(plan.model);
@@ -254,6 +295,9 @@ export class SyncLoop {
         this.fingerprint = fingerprint;
         this.appliedText = plan.text;
         this.appliedHash = res.hash;
+        // A config load empties nginx's endpoint dict: the `server` lines just loaded are in force.
+        this.skeleton = fingerprintOf(withoutDynamicEndpoints(plan.text), plan.model);
+        this.endpointSets = dynamicEndpointSets(plan.model);
         this.goodRenderer = this.renderer;
         this.lastReloadAt = Date.now();
         metrics.reloadSuccesses.inc();
@@ -278,7 +322,7 @@ export class SyncLoop {
     endTimer();
     metrics.syncs.inc({ result: error ? 'failed' : changed ? 'applied' : 'unchanged' });
     this.reportModel(plan);
-    const report: SyncReport = { model: plan.model, reloaded: changed && !error, configHash: this.appliedHash ?? '', error, excluded: plan.excluded };
+    const report: SyncReport = { model: plan.model, reloaded: changed && !pushed && !error, configHash: this.appliedHash ?? '', error, excluded: plan.excluded };
     this.lastReport = report;
     for (const r of this.opts.reporters ?? []) {
       try {

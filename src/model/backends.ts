@@ -126,6 +126,7 @@ export function backendFor(
       hashBy: policy.hashBy,
       keepalive: defaults.keepalive,
       keepaliveTimeoutSeconds: defaults.keepaliveTimeoutSeconds,
+      dynamic: false,
     });
   }
   return { kind: 'upstream', upstream: name, protocol: 'HTTP' };

@@ -14,6 +14,7 @@ import { LIMITS } from './limits.js';
 import { isOwnedIngress } from './ownership.js';
 import { buildLocations, needsFallbackLocation, PATH_TYPES, type PathEntry, type PathType } from './paths.js';
 import { SELF_SIGNED_CERT_PATH, certificateFromSecret } from './tls.js';
+import { dynamicEndpointsOn } from './dynamic-endpoints.js';
 import type { Backend, IngressRef, ModelOptions, ModelWarning, NginxModel, Rejection, Server, ServerTLS, StateFile, Upstream } from './types.js';
 import { refString } from './types.js';
 import { checkHost, checkLiteralPath, checkNamespace, checkObjectName, checkRegexPath } from './validate.js';
@@ -282,7 +283,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     options,
     config,
     servers,
-    upstreams: [...upstreams.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    upstreams: [...upstreams.values()].sort((a, b) => a.name.localeCompare(b.name)).map((u) => ({ ...u, dynamic: dynamicEndpointsOn(options) && u.loadBalance === 'round_robin' })),
     files: files.sort((a, b) => a.path.localeCompare(b.path)),
     defaultCertificate,
     accepted: accepted.map((a) => a.ref).filter((r) => !rejectedWhole.has(refString(r))),

@@ -21,6 +21,13 @@ export interface ModelOptions {
   resolvers?: string[];
   /** Port of the controller's own status server that nginx's stub_status listens on; 0 turns it off. */
   statusPort?: number;
+  /**
+   * Round-robin upstreams pick their endpoint in Lua (Debian's libnginx-mod-http-lua) from a list the
+   * controller updates through the status server, so an endpoint-only change needs no reload. Needs statusPort.
+   */
+  dynamicEndpoints?: boolean;
+  /** Where nginx's dynamic modules are (Debian: /usr/lib/nginx/modules). */
+  nginxModulesDir?: string;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
@@ -32,6 +39,7 @@ export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
   httpsPort: 443,
   stateDir: '/etc/nginx',
   allowSnippetAnnotations: false,
+  nginxModulesDir: '/usr/lib/nginx/modules',
 };
 
 export interface IngressRef {
@@ -90,6 +98,8 @@ export interface Upstream {
   hashBy?: string;
   keepalive: number;
   keepaliveTimeoutSeconds: number;
+  /** The endpoints can change without a reload (ModelOptions.dynamicEndpoints, round robin only). */
+  dynamic: boolean;
 }
 
 /** Where a location sends its requests. */

@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { dynamicEndpointsOn, LUA_DIR } from '../model/dynamic-endpoints.js';
 import type { NginxModel } from '../model/types.js';
 import { HELPERS, RenderError } from './helpers.js';
 import type { TemplateSources } from './templates.js';
@@ -21,11 +22,14 @@ export interface RenderView {
   /** `https://$host[:port]$request_uri`, the target of the http → https redirect. */
   httpsRedirect: string;
   hstsValue: string;
+  /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
+  lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
 }
 
 export function viewOf(model: NginxModel): RenderView {
   const state = model.options.stateDir.replace(/\/+$/, '');
   const port = model.options.httpsPort === 443 ? '' : `:${model.options.httpsPort}`;
+  const modules = (model.options.nginxModulesDir ?? '/usr/lib/nginx/modules').replace(/\/+$/, '');
   const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
   return {
     model,
@@ -41,6 +45,13 @@ export function viewOf(model: NginxModel): RenderView {
     },
     httpsRedirect: `https://$host${port}$request_uri`,
     hstsValue,
+    lua: dynamicEndpointsOn(model.options)
+      ? {
+          ndkModule: `${modules}/ndk_http_module.so`,
+          luaModule: `${modules}/ngx_http_lua_module.so`,
+          packagePath: `${state}/${LUA_DIR}/?.lua;;`,
+        }
+      : undefined,
   };
 }
 

@@ -44,6 +44,7 @@ export class ControllerMetrics {
   readonly reloadAttempts: Counter;
   readonly reloadSuccesses: Counter;
   readonly reloadFailures: Counter;
+  readonly endpointUpdates: Counter;
   readonly lastReloadSuccess: Gauge;
   readonly configInfo: Gauge<'hash'>;
   readonly syncDuration: Histogram;
@@ -61,6 +62,7 @@ export class ControllerMetrics {
     this.reloadAttempts = new Counter({ name: 'portico_reload_attempts_total', help: 'Changed configs the controller tried to apply (nginx -t, then reload)', registers });
     this.reloadSuccesses = new Counter({ name: 'portico_reload_successes_total', help: 'Configs checked, moved into place and loaded by nginx', registers });
     this.reloadFailures = new Counter({ name: 'portico_reload_failures_total', help: 'Configs that could not be applied; the last good config kept serving', registers });
+    this.endpointUpdates = new Counter({ name: 'portico_endpoint_updates_total', help: 'Endpoint-only changes put in force without a reload (dynamic endpoints)', registers });
     this.lastReloadSuccess = new Gauge({ name: 'portico_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful reload', registers });
     this.configInfo = new Gauge({ name: 'portico_config_info', help: 'sha256 of the nginx.conf in force (value is always 1)', labelNames: ['hash'], registers });
     this.syncDuration = new Histogram({
