@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startController } from './lib/controller.mjs';
 import { hostOf, ingressFile, ingressYaml, kindOf, writeManifests } from './lib/gen.mjs';
-import { getStatus, median, nginxTest, procSample, sleep, startNginx, tempDir, waitFor, QUICK } from './lib/proc.mjs';
+import { getStatus, median, nginxTest, procSample, sleep, startBackend, startNginx, tempDir, waitFor, QUICK } from './lib/proc.mjs';
 import { parseWrk } from './lib/wrk.mjs';
 
 /** Polls host/ on the port until it answers 200; resolves the ms since t0 (hrtime bigint). */
@@ -45,6 +45,53 @@ async function syncSamples(ctl, dir, n, reps, backendPort, timeoutMs) {
     times.push(await until200(ctl.httpPort, `v${version}.${hostOf(i)}`, t0, timeoutMs));
   }
   return { times, picks };
+}
+
+/** Polls host/ until it answers `status`; resolves the ms since t0 (hrtime bigint). */
+async function untilStatus(port, host, status, t0, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await getStatus(port, host, '/', 2000)) === status) return Number(process.hrtime.bigint() - t0) / 1e6;
+    if (Date.now() > end) throw new Error(`${host} did not answer ${status} within ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
+/**
+ * Endpoint-only changes: one Ingress's Service moves to another backend (which answers 203), its Ingress
+ * unchanged; time from the file write to the route answering from the new endpoint, and reloads it cost.
+ */
+async function endpointSamples(ctl, dir, n, reps, timeoutMs) {
+  const marker = await startBackend({ status: 203 });
+  const times = [];
+  try {
+    const reloadsBefore = (await ctl.metric('portico_reload_attempts_total')) ?? 0;
+    for (const i of plainIndices(n, reps, Math.min(20, n - 1))) {
+      await sleep(1500);
+      const t0 = process.hrtime.bigint();
+      const tmp = `${ingressFile(dir, i)}.tmp`;
+      writeFileSync(tmp, ingressYaml(i, { backendPort: marker.port }));
+      renameSync(tmp, ingressFile(dir, i));
+      times.push(await untilStatus(ctl.httpPort, hostOf(i), 203, t0, timeoutMs));
+    }
+    const reloads = ((await ctl.metric('portico_reload_attempts_total')) ?? 0) - reloadsBefore;
+    return { times, reloads };
+  } finally {
+    await marker.stop();
+  }
+}
+
+function endpointFigure(n, samples, floorTimes) {
+  return {
+    bench: '2. incremental sync',
+    figure: `one Service's endpoints changed among ${n}: file write → traffic on the new endpoint (median of ${samples.times.length}; ${samples.reloads} reloads)`,
+    value: median(samples.times),
+    unit: 'ms',
+    baselineName: `nginx -t + reload alone (median of ${floorTimes.length})`,
+    baseline: median(floorTimes),
+    goal: 'no reload',
+    pass: samples.reloads === 0,
+  };
 }
 
 /**
@@ -153,16 +200,19 @@ export async function syncSmallBench(log, backend) {
   const dir = writeManifests(join(base, 'manifests'), n, { backendPort: backend.port });
   const ctl = await startController({ manifests: dir, base });
   let ctlTimes;
+  let endpoints;
   try {
     ({ times: ctlTimes } = await syncSamples(ctl, dir, n, reps, backend.port, 30000));
+    endpoints = await endpointSamples(ctl, dir, n, Math.min(reps, 5), 30000);
   } finally {
     await ctl.stop();
   }
   const floor = await floorSamples(ctl.stateDir, ctl.httpPort, n, reps, 30000);
   log(`sync among ${n}: controller ${ctlTimes.map((t) => t.toFixed(0)).join(', ')} ms; floor ${floor.map((t) => t.toFixed(0)).join(', ')} ms`);
+  log(`endpoint change among ${n}: ${endpoints.times.map((t) => t.toFixed(0)).join(', ')} ms, ${endpoints.reloads} reloads`);
   if (process.env.BENCH_KEEP === '1') log(`kept ${base}`);
   else rmSync(base, { recursive: true, force: true });
-  return syncFigure(`${n}`, ctlTimes, floor, 300);
+  return [...(await syncFigure(`${n}`, ctlTimes, floor, 300)), endpointFigure(n, endpoints, floor)];
 }
 
 export async function bigBench(log, backend) {
@@ -173,6 +223,7 @@ export async function bigBench(log, backend) {
   const ctl = await startController({ manifests: dir, base });
   log(`controller with ${n} Ingresses ready (first config in force) after ${ctl.readyMs} ms`);
   let ctlTimes;
+  let endpoints;
   let idle;
   let churnStats;
   let stopLoad;
@@ -189,6 +240,8 @@ export async function bigBench(log, backend) {
     const reps = 2;
     ({ times: ctlTimes } = await syncSamples(ctl, dir, n, reps, backend.port, 300000));
     log(`sync among ${n}: controller ${ctlTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
+    endpoints = await endpointSamples(ctl, dir, n, reps, 300000);
+    log(`endpoint change among ${n}: ${endpoints.times.map((t) => t.toFixed(0)).join(', ')} ms, ${endpoints.reloads} reloads`);
 
     // 3. churn, with 5. during it
     const steady = plainIndices(n, 1, 1)[0];
@@ -257,6 +310,7 @@ export async function bigBench(log, backend) {
   else rmSync(base, { recursive: true, force: true });
 
   rows.push(...(await syncFigure(`${n}`, ctlTimes, floor)));
+  rows.push(endpointFigure(n, endpoints, floor));
   rows.push({ bench: '2. incremental sync', figure: `first sync: start → first config in force, ${n} Ingresses`, value: ctl.readyMs, unit: 'ms', baselineName: 'nginx -t + reload alone (floor above)', baseline: median(floor), goal: '—' });
   const c = churnStats;
   const load = '100 connections on an unchanged route';

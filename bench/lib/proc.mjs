@@ -115,10 +115,10 @@ export async function startNginx(stateDir, conf, port) {
 }
 
 /**
- * A fast backend: nginx itself, one worker, answering every request with 200 and a 2-byte body, no log.
+ * A fast backend: nginx itself, one worker, answering every request with 200 (or \`status\`) and a 2-byte body, no log.
  * Used by every benchmark so the backend is never what is measured.
  */
-export async function startBackend() {
+export async function startBackend({ status = 200 } = {}) {
   const dir = tempDir('backend');
   const port = await freePort();
   mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -135,7 +135,7 @@ http {
     client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/px; fastcgi_temp_path ${dir}/fc; uwsgi_temp_path ${dir}/uw; scgi_temp_path ${dir}/sc;
     server {
         listen 127.0.0.1:${port} default_server;
-        location / { default_type text/plain; return 200 "ok"; }
+        location / { default_type text/plain; return ${status} "ok"; }
     }
 }
 `,
