@@ -61,18 +61,27 @@ async function untilStatus(port, host, status, t0, timeoutMs) {
  * Endpoint-only changes: one Ingress's Service moves to another backend (which answers 203), its Ingress
  * unchanged; time from the file write to the route answering from the new endpoint, and reloads it cost.
  */
-async function endpointSamples(ctl, dir, n, reps, timeoutMs) {
+async function endpointSamples(ctl, dir, n, reps, backendPort, timeoutMs) {
   const marker = await startBackend({ status: 203 });
   const times = [];
+  const write = (i, port) => {
+    const tmp = `${ingressFile(dir, i)}.tmp`;
+    writeFileSync(tmp, ingressYaml(i, { backendPort: port }));
+    renameSync(tmp, ingressFile(dir, i));
+  };
   try {
     const reloadsBefore = (await ctl.metric('portico_reload_attempts_total')) ?? 0;
-    for (const i of plainIndices(n, reps, Math.min(20, n - 1))) {
+    const picks = plainIndices(n, n);
+    for (let k = 0; k < reps; k++) {
+      const i = picks[k % picks.length];
       await sleep(1500);
       const t0 = process.hrtime.bigint();
-      const tmp = `${ingressFile(dir, i)}.tmp`;
-      writeFileSync(tmp, ingressYaml(i, { backendPort: marker.port }));
-      renameSync(tmp, ingressFile(dir, i));
+      write(i, marker.port);
       times.push(await untilStatus(ctl.httpPort, hostOf(i), 203, t0, timeoutMs));
+      // Back to the usual backend (another endpoint-only change), so later samples start from the same files.
+      await sleep(1500);
+      write(i, backendPort);
+      await untilStatus(ctl.httpPort, hostOf(i), 200, process.hrtime.bigint(), timeoutMs);
     }
     const reloads = ((await ctl.metric('portico_reload_attempts_total')) ?? 0) - reloadsBefore;
     return { times, reloads };
@@ -202,8 +211,9 @@ export async function syncSmallBench(log, backend) {
   let ctlTimes;
   let endpoints;
   try {
+    // Endpoint samples first: they leave the files as they found them, and sync samples add hosts.
+    endpoints = await endpointSamples(ctl, dir, n, Math.min(reps, 5), backend.port, 30000);
     ({ times: ctlTimes } = await syncSamples(ctl, dir, n, reps, backend.port, 30000));
-    endpoints = await endpointSamples(ctl, dir, n, Math.min(reps, 5), 30000);
   } finally {
     await ctl.stop();
   }
@@ -238,10 +248,10 @@ export async function bigBench(log, backend) {
 
     // 2. incremental sync among n
     const reps = 2;
+    endpoints = await endpointSamples(ctl, dir, n, reps, backend.port, 300000);
+    log(`endpoint change among ${n}: ${endpoints.times.map((t) => t.toFixed(0)).join(', ')} ms, ${endpoints.reloads} reloads`);
     ({ times: ctlTimes } = await syncSamples(ctl, dir, n, reps, backend.port, 300000));
     log(`sync among ${n}: controller ${ctlTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
-    endpoints = await endpointSamples(ctl, dir, n, reps, 300000);
-    log(`endpoint change among ${n}: ${endpoints.times.map((t) => t.toFixed(0)).join(', ')} ms, ${endpoints.reloads} reloads`);
 
     // 3. churn, with 5. during it
     const steady = plainIndices(n, 1, 1)[0];

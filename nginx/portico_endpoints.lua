@@ -1,17 +1,24 @@
 -- Upstream endpoints that change without a reload (portico run --dynamic-endpoints).
 --
 -- The controller POSTs "UPSTREAM ADDRESS:PORT ADDRESS:PORT ...\n" lines to the loopback status server
--- when only endpoints changed. Each upstream's balancer_by_lua picks from its pushed list, round robin;
--- an upstream nothing was pushed for keeps the `server` lines of the config. Every config load (start or
--- reload) empties the dict: a reloaded config's `server` lines are the controller's latest endpoints, so
--- nothing older than them can stay in force.
+-- when only endpoints changed; every worker sees them within REFRESH_SECONDS. Each upstream's
+-- balancer_by_lua picks from its pushed list, round robin; an upstream nothing was pushed for keeps the
+-- `server` lines of the config. Every config load (start or reload) empties the dict: a reloaded config's
+-- `server` lines are the controller's latest endpoints, so nothing older than them can stay in force.
 local balancer = require("ngx.balancer")
 
 local dict = ngx.shared.portico_endpoints
 local M = {}
 
--- Parsed lists, per worker: { raw = the dict value it came from, peers = { {host, port}, ... }, next = index }.
-local parsed = {}
+-- Bumped by every update; upstream names ([a-z0-9_.-]) cannot collide with it.
+local VERSION = "@version"
+-- How often each worker looks for an update: the request path then reads a Lua table only (a shared
+-- dict read per request cost about 10 % of a plain route's throughput).
+local REFRESH_SECONDS = 0.1
+
+-- This worker's lists: name -> { raw = the dict value, peers = { {host, port}, ... }, next = index }.
+local lists = {}
+local seen_version = nil
 
 function M.init()
   dict:flush_all()
@@ -26,6 +33,34 @@ local function parse(raw)
   return peers
 end
 
+local function refresh()
+  local version = dict:get(VERSION) or 0
+  if version == seen_version then return end
+  seen_version = version
+  local fresh = {}
+  for _, name in ipairs(dict:get_keys(0)) do
+    if name ~= VERSION then
+      local raw = dict:get(name)
+      local old = lists[name]
+      if raw and old and old.raw == raw then
+        fresh[name] = old
+      elseif raw then
+        local peers = parse(raw)
+        if #peers > 0 then fresh[name] = { raw = raw, peers = peers, next = math.random(#peers) } end
+      end
+    end
+  end
+  lists = fresh
+end
+
+function M.init_worker()
+  refresh()
+  local ok, err = ngx.timer.every(REFRESH_SECONDS, function(premature)
+    if not premature then refresh() end
+  end)
+  if not ok then ngx.log(ngx.ERR, "portico: cannot start the endpoint refresh timer: ", err) end
+end
+
 function M.update()
   ngx.req.read_body()
   local body = ngx.req.get_body_data()
@@ -37,7 +72,7 @@ function M.update()
   local count = 0
   for line in body:gmatch("[^\n]+") do
     local name, addresses = line:match("^(%S+)%s*(.*)$")
-    if name then
+    if name and name ~= VERSION then
       if #parse(addresses) == 0 then
         dict:delete(name)
       else
@@ -51,25 +86,17 @@ function M.update()
       count = count + 1
     end
   end
+  dict:incr(VERSION, 1, 0)
   ngx.say("ok ", count)
 end
 
 function M.balance(name)
-  local raw = dict:get(name)
-  if raw == nil then return end
-  local entry = parsed[name]
-  if entry == nil or entry.raw ~= raw then
-    local peers = parse(raw)
-    entry = { raw = raw, peers = peers, next = math.random(#peers) }
-    parsed[name] = entry
-  end
+  local entry = lists[name]
+  -- Nothing pushed since the config was loaded: its `server` lines apply.
+  if entry == nil then return end
   local peers = entry.peers
-  local ctx = ngx.ctx
   -- As nginx does with `server` lines: a failed attempt is retried on the next endpoint, each one once.
-  if ctx.portico_tried == nil then
-    ctx.portico_tried = true
-    if #peers > 1 then balancer.set_more_tries(#peers - 1) end
-  end
+  if #peers > 1 and balancer.get_last_failure() == nil then balancer.set_more_tries(#peers - 1) end
   local peer = peers[entry.next]
   entry.next = entry.next % #peers + 1
   local ok, err = balancer.set_current_peer(peer[1], peer[2])

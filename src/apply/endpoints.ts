@@ -36,7 +36,7 @@ export class EndpointPushError extends Error {
   }
 }
 
-/** Sends the changed lists to nginx's loopback status server; resolves once every worker can see them. */
+/** Sends the changed lists to nginx's loopback status server; every worker uses them within 0.1 s (REFRESH_SECONDS). */
 export function pushEndpoints(statusPort: number, changes: ReadonlyArray<[string, string]>, timeoutMs = 10_000): Promise<void> {
   const body = changes.map(([name, endpoints]) => `${name} ${endpoints}\n`).join('');
   return new Promise((resolve, reject) => {
