@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startController, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
+import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
 
 jest.setTimeout(60000);
@@ -85,6 +86,20 @@ describe('portico run: endpoint changes without a reload (dynamic endpoints, the
     await ctl.waitForBackend('dyn.test', '/', null, 503);
     await ctl.writeFile('endpoints.yaml', serviceFor('default', 'app', [backends.by.alpha!]));
     await ctl.waitForBackend('dyn.test', '/', 'alpha');
+  });
+
+  test('nginx killed after a push comes back with the pushed endpoints, and the controller re-applies its config', async () => {
+    await ctl.writeFile('endpoints.yaml', serviceFor('default', 'app', [backends.by.beta!]));
+    await ctl.waitForBackend('dyn.test', '/', 'beta');
+    const before = { restarts: (await ctl.metric('portico_nginx_restarts_total'))!, reloads: (await ctl.metric('portico_reload_successes_total'))! };
+    process.kill(Number((await readFile(join(ctl.stateDir, 'nginx.pid'), 'utf8')).trim()), 'SIGKILL');
+    await waitFor(async () => (await ctl.metric('portico_nginx_restarts_total')) === before.restarts + 1, 15000, 'nginx restarted');
+    await waitFor(async () => (await ctl.metric('portico_reload_successes_total')) === before.reloads + 1, 15000, 'config re-applied');
+    expect(await answering(ctl, 'dyn.test', 6)).toEqual(['beta']);
+    // And endpoint changes go on without reloads.
+    await ctl.writeFile('endpoints.yaml', serviceFor('default', 'app', [backends.by.alpha!]));
+    await ctl.waitForBackend('dyn.test', '/', 'alpha');
+    expect(await ctl.metric('portico_reload_successes_total')).toBe(before.reloads + 1);
   });
 
   test('the push endpoint answers on loopback only, not through the traffic port', async () => {

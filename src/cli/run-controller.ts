@@ -37,7 +37,10 @@ export async function runController(flags: RunFlags): Promise<number> {
     nginxBinary: flags.nginxBinary,
     stateDir: modelOptions.stateDir,
     logger,
-    onRestart: () => metrics.nginxRestarts.inc(),
+    onRestart: () => {
+      metrics.nginxRestarts.inc();
+      loop.nginxRestarted();
+    },
     onFatal: (reason) => {
       logger.error('nginx cannot be kept up; exiting', { reason });
       finish(EXIT_FAILED);

@@ -137,6 +137,19 @@ export class SyncLoop {
     this.timer = setTimeout(() => this.fire(), Math.max(0, at - now));
   }
 
+  /**
+   * nginx was started again from nginx.conf on disk: it has lost the endpoints pushed to it, and a push
+   * that raced the restart may be in the loop's view but not in nginx's. The next sync re-applies the
+   * config (nginx -t and a reload) so that nginx and the loop agree again.
+   */
+  nginxRestarted(): void {
+    if (!dynamicEndpointsOn(this.opts.modelOptions)) return;
+    this.fingerprint = undefined;
+    this.skeleton = undefined;
+    this.endpointSets = new Map();
+    this.trigger('nginx restarted');
+  }
+
   /** Resolves after the next sync completes. */
   nextSync(): Promise<void> {
     return new Promise((r) => this.waiters.push(r));
