@@ -90,17 +90,32 @@ async function endpointSamples(ctl, dir, n, reps, backendPort, timeoutMs) {
   }
 }
 
-function endpointFigure(n, samples, floorTimes) {
+function endpointFigure(n, samples, floorTimes, dynamic) {
   return {
     bench: '2. incremental sync',
-    figure: `one Service's endpoints changed among ${n}: file write → traffic on the new endpoint (median of ${samples.times.length}; ${samples.reloads} reloads)`,
+    figure: `one Service's endpoints changed among ${n}${dynamic ? ', --dynamic-endpoints' : ' (default: reload)'}: file write → traffic on the new endpoint (median of ${samples.times.length}; ${samples.reloads} reloads)`,
     value: median(samples.times),
     unit: 'ms',
     baselineName: `nginx -t + reload alone (median of ${floorTimes.length})`,
     baseline: median(floorTimes),
-    goal: 'no reload',
-    pass: samples.reloads === 0,
+    goal: dynamic ? 'no reload' : '—',
+    pass: dynamic ? samples.reloads === 0 : undefined,
   };
+}
+
+/** A second controller on the same files with --dynamic-endpoints: its start-up time and endpoint changes. */
+async function dynamicEndpointRun(log, dir, n, reps, backendPort, timeoutMs) {
+  const base = tempDir(`dynamic-${n}`);
+  const ctl = await startController({ manifests: dir, base, args: ['--dynamic-endpoints'] });
+  try {
+    log(`--dynamic-endpoints controller with ${n} Ingresses ready after ${ctl.readyMs} ms`);
+    const samples = await endpointSamples(ctl, dir, n, reps, backendPort, timeoutMs);
+    log(`endpoint change among ${n}, --dynamic-endpoints: ${samples.times.map((t) => t.toFixed(0)).join(', ')} ms, ${samples.reloads} reloads`);
+    return { samples, readyMs: ctl.readyMs };
+  } finally {
+    await ctl.stop();
+    if (process.env.BENCH_KEEP !== '1') rmSync(base, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -220,9 +235,10 @@ export async function syncSmallBench(log, backend) {
   const floor = await floorSamples(ctl.stateDir, ctl.httpPort, n, reps, 30000);
   log(`sync among ${n}: controller ${ctlTimes.map((t) => t.toFixed(0)).join(', ')} ms; floor ${floor.map((t) => t.toFixed(0)).join(', ')} ms`);
   log(`endpoint change among ${n}: ${endpoints.times.map((t) => t.toFixed(0)).join(', ')} ms, ${endpoints.reloads} reloads`);
+  const dynamic = await dynamicEndpointRun(log, dir, n, Math.min(reps, 5), backend.port, 30000);
   if (process.env.BENCH_KEEP === '1') log(`kept ${base}`);
   else rmSync(base, { recursive: true, force: true });
-  return [...(await syncFigure(`${n}`, ctlTimes, floor, 300)), endpointFigure(n, endpoints, floor)];
+  return [...(await syncFigure(`${n}`, ctlTimes, floor, 300)), endpointFigure(n, endpoints, floor, false), endpointFigure(n, dynamic.samples, floor, true)];
 }
 
 export async function bigBench(log, backend) {
@@ -316,12 +332,15 @@ export async function bigBench(log, backend) {
   }
   const floor = await floorSamples(ctl.stateDir, ctl.httpPort, n, 2, 300000);
   log(`floor among ${n}: ${floor.map((t) => t.toFixed(0)).join(', ')} ms`);
+  const dynamic = await dynamicEndpointRun(log, dir, n, 2, backend.port, 300000);
   if (process.env.BENCH_KEEP === '1') log(`kept ${base}`);
   else rmSync(base, { recursive: true, force: true });
 
   rows.push(...(await syncFigure(`${n}`, ctlTimes, floor)));
-  rows.push(endpointFigure(n, endpoints, floor));
+  rows.push(endpointFigure(n, endpoints, floor, false));
+  rows.push(endpointFigure(n, dynamic.samples, floor, true));
   rows.push({ bench: '2. incremental sync', figure: `first sync: start → first config in force, ${n} Ingresses`, value: ctl.readyMs, unit: 'ms', baselineName: 'nginx -t + reload alone (floor above)', baseline: median(floor), goal: '—' });
+  rows.push({ bench: '2. incremental sync', figure: `first sync with --dynamic-endpoints (Lua module loaded), ${n} Ingresses`, value: dynamic.readyMs, unit: 'ms', baselineName: 'first sync without', baseline: ctl.readyMs, goal: '—' });
   const c = churnStats;
   const load = '100 connections on an unchanged route';
   rows.push({ bench: '3. churn', figure: `reloads for 500 changes in ${c.churnSeconds.toFixed(1)} s (${n} Ingresses); ${Number.isFinite(c.settledMs) ? `all served after ${(c.settledMs / 1000).toFixed(1)} s` : `NOT all served within the ${QUICK ? 120 : 240} s limit (${c.missing} of ${churned500(c)} changed routes missing)`}`, value: c.reloads, unit: 'reloads', baselineName: 'changes', baseline: targets500(c), goal: '≤ 10', pass: c.reloads <= 10 && c.missing === 0 && Number.isFinite(c.settledMs) });

@@ -18,7 +18,7 @@ async function answering(ctl: RunningController, host: string, n: number): Promi
   return [...seen].sort();
 }
 
-describe('portico run: endpoint changes without a reload (dynamic endpoints, the default)', () => {
+describe('portico run --dynamic-endpoints: endpoint changes without a reload', () => {
   let backends: Backends;
   let ctl: RunningController;
   const counters = async () => ({
@@ -34,6 +34,7 @@ describe('portico run: endpoint changes without a reload (dynamic endpoints, the
         'app.yaml': [simpleIngress('app', 'dyn.test', [['/', 'app']])],
         'endpoints.yaml': serviceFor('default', 'app', [backends.by.alpha!]),
       },
+      args: ['--dynamic-endpoints'],
     });
     await ctl.waitForBackend('dyn.test', '/', 'alpha');
   });
@@ -107,7 +108,7 @@ describe('portico run: endpoint changes without a reload (dynamic endpoints, the
   });
 });
 
-describe('portico run --no-dynamic-endpoints', () => {
+describe('portico run without --dynamic-endpoints (the default)', () => {
   test('an endpoint change reloads nginx, and the config has no Lua', async () => {
     const backends = await startBackends('alpha', 'beta');
     const ctl = await startController({
@@ -116,7 +117,6 @@ describe('portico run --no-dynamic-endpoints', () => {
         'app.yaml': [simpleIngress('app', 'static.test', [['/', 'app']])],
         'endpoints.yaml': serviceFor('default', 'app', [backends.by.alpha!]),
       },
-      args: ['--no-dynamic-endpoints'],
     });
     try {
       await ctl.waitForBackend('static.test', '/', 'alpha');

@@ -32,7 +32,7 @@ export function parseMetric(text, name) {
  * `node dist/cli/main.js run --manifests DIR ...` with the controller's default debounce and minimum reload
  * interval unless given. Resolves once /readyz answers 200 (the first config is in force).
  */
-export async function startController({ manifests, base, debounceMs, minReloadIntervalMs, readyTimeoutMs = 600000 }) {
+export async function startController({ manifests, base, debounceMs, minReloadIntervalMs, readyTimeoutMs = 600000, args: extraArgs = [] }) {
   const stateDir = join(base, 'state');
   mkdirSync(stateDir, { recursive: true });
   const [httpPort, httpsPort, metricsPort, statusPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -43,6 +43,7 @@ export async function startController({ manifests, base, debounceMs, minReloadIn
   ];
   if (debounceMs !== undefined) args.push('--debounce-ms', String(debounceMs));
   if (minReloadIntervalMs !== undefined) args.push('--min-reload-interval-ms', String(minReloadIntervalMs));
+  args.push(...extraArgs);
   const logPath = join(base, 'controller.log');
   const logFile = createWriteStream(logPath);
   const child = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });

@@ -62,7 +62,7 @@ export function runCommand(): Command {
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json'))
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--nginx-binary <path>', 'the nginx executable', 'nginx')
-    .option('--no-dynamic-endpoints', "reload nginx for endpoint changes too, instead of updating round-robin upstreams in place (needs Debian's libnginx-mod-http-lua)")
+    .option('--dynamic-endpoints', "update round-robin upstreams' endpoints in place instead of reloading nginx (needs Debian's libnginx-mod-http-lua; see README for its cost at scale)", false)
     .option('--nginx-modules-dir <dir>', "where nginx's dynamic modules are", '/usr/lib/nginx/modules');
   cmd.action(async (flags: RunFlags) => {
     // The controller's modules (winston, prom-client, chokidar, execa) load only for `run`: `render` starts faster without them.
