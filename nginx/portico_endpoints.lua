@@ -3,8 +3,9 @@
 -- The controller POSTs "UPSTREAM ADDRESS:PORT ADDRESS:PORT ...\n" lines to the loopback status server
 -- when only endpoints changed; every worker sees them within REFRESH_SECONDS. Each upstream's
 -- balancer_by_lua picks from its pushed list, round robin; an upstream nothing was pushed for keeps the
--- `server` lines of the config. Every config load (start or reload) empties the dict: a reloaded config's
--- `server` lines are the controller's latest endpoints, so nothing older than them can stay in force.
+-- `server` lines of the config. Before every reload the controller pushes the lists of the config it is
+-- about to load, so the dict never holds anything older than a loaded config's `server` lines, and a push
+-- made while a large config is still being loaded is not lost. A restarted nginx starts with an empty dict.
 local balancer = require("ngx.balancer")
 
 local dict = ngx.shared.portico_endpoints
@@ -19,10 +20,6 @@ local REFRESH_SECONDS = 0.1
 -- This worker's lists: name -> { raw = the dict value, peers = { {host, port}, ... }, next = index }.
 local lists = {}
 local seen_version = nil
-
-function M.init()
-  dict:flush_all()
-end
 
 local function parse(raw)
   local peers = {}

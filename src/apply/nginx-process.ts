@@ -16,6 +16,8 @@ export interface NginxProcessOptions {
   maxBackoffMs?: number;
   /** How long a graceful quit may take before the master is killed. */
   quitTimeoutMs?: number;
+  /** How long a start may take to load the config (pid file written) before it is treated as started anyway. */
+  loadTimeoutMs?: number;
   /** Called after nginx died and was started again. */
   onRestart?: () => void;
   /** Called once when nginx cannot be kept up; the controller should exit non-zero. */
@@ -51,6 +53,7 @@ export class NginxProcess {
       initialBackoffMs: 200,
       maxBackoffMs: 5000,
       quitTimeoutMs: 60000,
+      loadTimeoutMs: 300000,
       ...opts,
     };
   }
@@ -169,6 +172,16 @@ export class NginxProcess {
     const child = this.child;
     await new Promise((r) => setTimeout(r, 150));
     if (child && child === this.child && !this.running) throw new Error('nginx exited right after start; see the error log');
+    // The master writes its pid file once the config is loaded and the ports are open: at 10,000 Ingresses
+    // that takes seconds, and until then nginx serves nothing (so /readyz must not say it does).
+    const pidFile = join(this.opts.stateDir, 'nginx.pid');
+    const deadline = Date.now() + this.opts.loadTimeoutMs;
+    while (child && child === this.child && this.running && Date.now() < deadline) {
+      const written = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (written === child.pid) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (child && child === this.child && !this.running) throw new Error('nginx exited while loading its config; see the error log');
   }
 
   private onUnexpectedExit(pid: number, code: number | undefined, signal: string | undefined): void {

@@ -138,6 +138,26 @@ export class SyncLoop {
   }
 
   /**
+   * Before a reload, nginx gets the endpoint lists of the config it is about to load (and forgets the
+   * upstreams that config drops): a pushed list older than the new `server` lines must not outlive the
+   * reload, and a push made while a large config is still loading must not be lost to it. False when
+   * dynamic endpoints are off or nginx could not be reached (not started yet, or restarting).
+   */
+  private async pushAllEndpoints(plan: Plan): Promise<boolean> {
+    if (!dynamicEndpointsOn(plan.model.options)) return false;
+    const next = dynamicEndpointSets(plan.model);
+    const gone: Array<[string, string]> = [...this.endpointSets.keys()].filter((name) => !next.has(name)).map((name) => [name, '']);
+    try {
+      await pushEndpoints(plan.model.options.statusPort!, [...next, ...gone]);
+      return true;
+    } catch (err) {
+      // Before the first start nothing listens; later, the next push sends every list again.
+      if (this.appliedText !== undefined) this.opts.logger.warn('endpoint lists not pushed before the reload', { error: (err as Error).message });
+      return false;
+    }
+  }
+
+  /**
    * nginx was started again from nginx.conf on disk: it has lost the endpoints pushed to it, and a push
    * that raced the restart may be in the loop's view but not in nginx's. The next sync re-applies the
    * config (nginx -t and a reload) so that nginx and the loop agree again.
@@ -290,6 +310,7 @@ export class SyncLoop {
     const fingerprint = fingerprintOf(plan.text, plan.model);
     const changed = fingerprint !== this.fingerprint;
     const pushed = changed && (await this.pushEndpointsOnly(plan, fingerprint));
+    let pushedBeforeReload = false;
     let error: string | undefined;
     if (changed && !pushed) {
       metrics.reloadAttempts.inc();
@@ -303,14 +324,17 @@ export class SyncLoop {
           inForce: this.fingerprint,
           // planConfig ran nginx -t on this very text (its last check is always of the text it returns).
           checked: plan.checks > 0,
-          reload: this.opts.reload,
+          reload: async () => {
+            pushedBeforeReload = await this.pushAllEndpoints(plan);
+            await this.opts.reload();
+          },
         });
         this.fingerprint = fingerprint;
         this.appliedText = plan.text;
         this.appliedHash = res.hash;
-        // A config load empties nginx's endpoint dict: the `server` lines just loaded are in force.
         this.skeleton = fingerprintOf(withoutDynamicEndpoints(plan.text), plan.model);
-        this.endpointSets = dynamicEndpointSets(plan.model);
+        // Unknown when the push before the reload failed: the next push then sends every list.
+        this.endpointSets = pushedBeforeReload ? dynamicEndpointSets(plan.model) : new Map();
         this.goodRenderer = this.renderer;
         this.lastReloadAt = Date.now();
         metrics.reloadSuccesses.inc();
