@@ -120,14 +120,17 @@ How each figure is measured:
 - **2. incremental sync**: \`portico run --manifests DIR\` with its default debounce (100 ms) and minimum reload
   interval (1000 ms); one Ingress file rewritten (atomic rename) so that it gains a host; time until that host
   answers 200 on a new connection (polled every 5 ms). Floor: the controller stopped, plain nginx started on its
-  last nginx.conf; the same config with one server block more written, \`nginx -t\`, \`nginx -s reload\`, until the
-  new host answers 200.
+  last nginx.conf; the same config with one server block more written, \`nginx -t\`, SIGHUP to the master, until
+  the new host answers 200. Endpoint-only change: one Ingress's Service moved to another backend (answering
+  203), the Ingress unchanged; time until its host answers 203; with the default controller and with a second
+  controller on the same files started with \`--dynamic-endpoints\` (its start-up time is reported too).
 - **3. churn**: 500 Ingress files rewritten at an even pace over 10 s while \`wrk -t2 -c100\` holds 100
   connections on an Ingress that does not change; reloads from \`portico_reload_attempts_total\` on /metrics;
   the load runs until the last change is served plus 2 s. "Before" is the same wrk for 10 s before the churn.
 - **4. data plane**: \`wrk -t1 -c50\` against Portico's rendered config for one plain Prefix / route, against a
   minimal hand-written nginx.conf (worker_processes auto, upstream keepalive 64, HTTP/1.1 upstream, default
-  access log) and against the backend directly. Backend for every benchmark: nginx itself, one worker,
+  access log) and against the backend directly; also the same route served by \`portico run --dynamic-endpoints\`
+  (a Lua balancer on the upstream), in the same alternating rounds. Backend for every benchmark: nginx itself, one worker,
   \`return 200 "ok"\`, no access log (so the backend is not what is measured).
 - **5. controller**: CPU (user+sys from /proc, as % of one core) and RSS of the controller's node process
   (nginx excluded), 10 s at idle and during the churn of benchmark 3.
