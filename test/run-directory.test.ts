@@ -181,6 +181,22 @@ test('before the first config: /readyz 503, /debug/config 404, /healthz 200; the
   }
 });
 
+test('/readyz waits until nginx has loaded its config, not only until the process exists', async () => {
+  // An nginx that takes 2.5 s to load its config before it writes its pid file and serves (as at 10,000 Ingresses).
+  const slowNginx = join(await mkdtemp(join(tmpdir(), 'portico-slow-nginx-')), 'nginx');
+  await writeFile(slowNginx, '#!/bin/sh\ncase " $* " in *" -t "*) ;; *) sleep 2.5;; esac\nexec nginx "$@"\n', { mode: 0o755 });
+  const ctl = await startController({ files: { 'class.yaml': [INGRESS_CLASS] }, args: ['--nginx-binary', slowNginx], noWaitReady: true });
+  try {
+    await waitFor(async () => ctl.logs.some((l) => l.message === 'nginx started'), 15000, 'nginx spawned');
+    expect((await ctl.status('/readyz')).status).toBe(503);
+    await waitFor(async () => (await ctl.status('/readyz')).status === 200, 15000, 'ready');
+    // Ready means serving: the catch-all answers at once.
+    expect((await ctl.get('nobody.test', '/')).status).toBe(404);
+  } finally {
+    expect(await ctl.stop()).toBe(0);
+  }
+});
+
 test('the first change after a quiet period is applied at once; a change right after it waits out the debounce', async () => {
   const backends = await startBackends('alpha', 'beta');
   const debounceMs = 3000;
