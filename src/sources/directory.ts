@@ -103,9 +103,9 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
         await stat(root).catch(() => {
           throw new ManifestError(root, undefined, 'cannot read: no such file or directory');
         });
-        for (const file of await listManifestFiles(root)) {
-          const objects = await readOne(resolve(file));
-          if (objects) files.set(resolve(file), objects);
+        for (const file of (await listManifestFiles(root)).map((f) => resolve(f))) {
+          const objects = await readOne(file);
+          if (objects) files.set(file, objects);
         }
       }
       publishAll();
