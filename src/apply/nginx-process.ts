@@ -116,9 +116,14 @@ export class NginxProcess {
     killGroup(pid, 'SIGKILL');
   }
 
+  /** The pid STATE/nginx.pid holds (NaN when there is none). */
+  private async pidInFile(): Promise<number> {
+    return Number((await readFile(join(this.opts.stateDir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
+  }
+
   /** An nginx master still running on this state dir from an earlier controller, if any. */
   private async findRunningMaster(): Promise<number | undefined> {
-    const pid = Number((await readFile(join(this.opts.stateDir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
+    const pid = await this.pidInFile();
     if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) return undefined;
     let cmdline: string;
     try {
@@ -174,11 +179,9 @@ export class NginxProcess {
     if (child && child === this.child && !this.running) throw new Error('nginx exited right after start; see the error log');
     // The master writes its pid file once the config is loaded and the ports are open: at 10,000 Ingresses
     // that takes seconds, and until then nginx serves nothing (so /readyz must not say it does).
-    const pidFile = join(this.opts.stateDir, 'nginx.pid');
     const deadline = Date.now() + this.opts.loadTimeoutMs;
     while (child && child === this.child && this.running && Date.now() < deadline) {
-      const written = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-      if (written === child.pid) return;
+      if ((await this.pidInFile()) === child.pid) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     if (child && child === this.child && !this.running) throw new Error('nginx exited while loading its config; see the error log');
