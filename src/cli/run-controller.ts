@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { NginxProcess } from '../apply/nginx-process.js';
 import { prepareStateDir } from '../apply/state-dir.js';
 import { SyncLoop } from '../controller/sync-loop.js';
+import { luaModules } from '../model/dynamic-endpoints.js';
 import { startStatusServer, type StatusServer } from '../report/http-server.js';
 import { createLogger } from '../report/logger.js';
 import { ControllerMetrics } from '../report/metrics.js';
@@ -19,7 +19,7 @@ import { EXIT_FAILED, type RunFlags } from './run.js';
 /** Runs until SIGTERM/SIGINT (exit 0 after nginx quit gracefully) or until nginx cannot be kept up (1). */
 export async function runController(flags: RunFlags): Promise<number> {
   const logger = createLogger({ format: flags.logFormat, level: flags.logLevel });
-  const luaModule = join(flags.nginxModulesDir, 'ngx_http_lua_module.so');
+  const { luaModule } = luaModules(flags.nginxModulesDir);
   const dynamicEndpoints = flags.dynamicEndpoints && flags.statusPort > 0 && existsSync(luaModule);
   if (flags.dynamicEndpoints && !dynamicEndpoints) {
     logger.warn('dynamic endpoints are off: endpoint changes reload nginx', {

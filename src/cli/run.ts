@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_MODEL_OPTIONS } from '../model/types.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../report/log-levels.js';
 import { addCommonFlags, type CommonFlags } from './options.js';
 
@@ -63,7 +64,7 @@ export function runCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--nginx-binary <path>', 'the nginx executable', 'nginx')
     .option('--dynamic-endpoints', "update round-robin upstreams' endpoints in place instead of reloading nginx (needs Debian's libnginx-mod-http-lua; see README for its cost at scale)", false)
-    .option('--nginx-modules-dir <dir>', "where nginx's dynamic modules are", '/usr/lib/nginx/modules');
+    .option('--nginx-modules-dir <dir>', "where nginx's dynamic modules are", DEFAULT_MODEL_OPTIONS.nginxModulesDir);
   cmd.action(async (flags: RunFlags) => {
     // The controller's modules (winston, prom-client, chokidar, execa) load only for `run`: `render` starts faster without them.
     const { runController } = await import('./run-controller.js');

@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
-import { dynamicEndpointsOn, LUA_DIR } from '../model/dynamic-endpoints.js';
-import type { NginxModel } from '../model/types.js';
+import { dynamicEndpointsOn, LUA_DIR, luaModules } from '../model/dynamic-endpoints.js';
+import { DEFAULT_MODEL_OPTIONS, type NginxModel } from '../model/types.js';
 import { HELPERS, RenderError } from './helpers.js';
 import type { TemplateSources } from './templates.js';
 
@@ -29,7 +29,6 @@ export interface RenderView {
 export function viewOf(model: NginxModel): RenderView {
   const state = model.options.stateDir.replace(/\/+$/, '');
   const port = model.options.httpsPort === 443 ? '' : `:${model.options.httpsPort}`;
-  const modules = (model.options.nginxModulesDir ?? '/usr/lib/nginx/modules').replace(/\/+$/, '');
   const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
   return {
     model,
@@ -47,8 +46,7 @@ export function viewOf(model: NginxModel): RenderView {
     hstsValue,
     lua: dynamicEndpointsOn(model.options)
       ? {
-          ndkModule: `${modules}/ndk_http_module.so`,
-          luaModule: `${modules}/ngx_http_lua_module.so`,
+          ...luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
           packagePath: `${state}/${LUA_DIR}/?.lua;;`,
         }
       : undefined,
