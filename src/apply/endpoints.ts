@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import type { NginxModel } from '../model/types.js';
 
 /**
@@ -37,23 +36,15 @@ export class EndpointPushError extends Error {
 }
 
 /** Sends the changed lists to nginx's loopback status server; every worker uses them within 0.1 s (REFRESH_SECONDS). */
-export function pushEndpoints(statusPort: number, changes: ReadonlyArray<[string, string]>, timeoutMs = 10_000): Promise<void> {
+export async function pushEndpoints(statusPort: number, changes: ReadonlyArray<[string, string]>, timeoutMs = 10_000): Promise<void> {
   const body = changes.map(([name, endpoints]) => `${name} ${endpoints}\n`).join('');
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: statusPort, method: 'POST', path: '/portico/endpoints', headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          if (res.statusCode === 200 && text.trim() === `ok ${changes.length}`) resolve();
-          else reject(new EndpointPushError(`HTTP ${res.statusCode}: ${text.trim().slice(0, 200)}`));
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (err) => reject(new EndpointPushError(err.message)));
-    req.end(body);
-  });
+  let res: Response;
+  try {
+    res = await fetch(`http://127.0.0.1:${statusPort}/portico/endpoints`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause;
+    throw new EndpointPushError((cause ?? (err as Error)).message);
+  }
+  const text = (await res.text()).trim();
+  if (res.status !== 200 || text !== `ok ${changes.length}`) throw new EndpointPushError(`HTTP ${res.status}: ${text.slice(0, 200)}`);
 }
