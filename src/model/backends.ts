@@ -110,7 +110,8 @@ export function resolveService(namespace: string, backend: IngressBackend, snaps
 export function backendFor(
   resolved: ResolvedService,
   upstreams: Map<string, Upstream>,
-  defaults: { keepalive: number; keepaliveTimeoutSeconds: number },
+  /** `dynamicEndpoints`: round-robin upstreams take their endpoints from the controller's pushes (ModelOptions.dynamicEndpoints). */
+  defaults: { keepalive: number; keepaliveTimeoutSeconds: number; dynamicEndpoints: boolean },
   /** How the upstream picks an endpoint; a non-default policy gets its own upstream (name + suffix). */
   policy: { loadBalance: Upstream['loadBalance']; hashBy: string | undefined; suffix: string } = { loadBalance: 'round_robin', hashBy: undefined, suffix: '' },
 ): Backend {
@@ -126,7 +127,7 @@ export function backendFor(
       hashBy: policy.hashBy,
       keepalive: defaults.keepalive,
       keepaliveTimeoutSeconds: defaults.keepaliveTimeoutSeconds,
-      dynamic: false,
+      dynamic: defaults.dynamicEndpoints && policy.loadBalance === 'round_robin',
     });
   }
   return { kind: 'upstream', upstream: name, protocol: 'HTTP' };

@@ -169,6 +169,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   const upstreamDefaults = {
     keepalive: config.upstreamKeepaliveConnections,
     keepaliveTimeoutSeconds: config.upstreamKeepaliveTimeoutSeconds,
+    dynamicEndpoints: dynamicEndpointsOn(options),
   };
   const backendOf = (namespace: string, b: NonNullable<Ingress['spec']>['defaultBackend'], annotations?: IngressAnnotations): Backend => {
     const policy = upstreamPolicy(annotations, config);
@@ -283,7 +284,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     options,
     config,
     servers,
-    upstreams: [...upstreams.values()].sort((a, b) => a.name.localeCompare(b.name)).map((u) => ({ ...u, dynamic: dynamicEndpointsOn(options) && u.loadBalance === 'round_robin' })),
+    upstreams: [...upstreams.values()].sort((a, b) => a.name.localeCompare(b.name)),
     files: files.sort((a, b) => a.path.localeCompare(b.path)),
     defaultCertificate,
     accepted: accepted.map((a) => a.ref).filter((r) => !rejectedWhole.has(refString(r))),
