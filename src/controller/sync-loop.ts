@@ -64,6 +64,7 @@ export class SyncLoop {
   /** The config in force without its dynamic endpoint lines (see apply/endpoints.ts), and the endpoints nginx uses. */
   private skeleton: string | undefined;
   private endpointSets: EndpointSets = new Map();
+  private lastSkeleton: { model: NginxModel; text: string; value: string } | undefined;
   private readonly lastAccepted: LastAccepted = new Map();
   private loggedProblems = new Set<string>();
   private readonly debounceMs: number;
@@ -140,20 +141,21 @@ export class SyncLoop {
   /**
    * Before a reload, nginx gets the endpoint lists of the config it is about to load (and forgets the
    * upstreams that config drops): a pushed list older than the new `server` lines must not outlive the
-   * reload, and a push made while a large config is still loading must not be lost to it. False when
-   * dynamic endpoints are off or nginx could not be reached (not started yet, or restarting).
+   * reload, and a push made while a large config is still loading must not be lost to it. Returns the
+   * lists nginx now has; empty when dynamic endpoints are off or nginx could not be reached (not started
+   * yet, or restarting), so that the next push sends every list.
    */
-  private async pushAllEndpoints(plan: Plan): Promise<boolean> {
-    if (!dynamicEndpointsOn(plan.model.options)) return false;
+  private async pushAllEndpoints(plan: Plan): Promise<EndpointSets> {
+    if (!dynamicEndpointsOn(plan.model.options)) return new Map();
     const next = dynamicEndpointSets(plan.model);
     const gone: Array<[string, string]> = [...this.endpointSets.keys()].filter((name) => !next.has(name)).map((name) => [name, '']);
     try {
       await pushEndpoints(plan.model.options.statusPort!, [...next, ...gone]);
-      return true;
+      return next;
     } catch (err) {
       // Before the first start nothing listens; later, the next push sends every list again.
       if (this.appliedText !== undefined) this.opts.logger.warn('endpoint lists not pushed before the reload', { error: (err as Error).message });
-      return false;
+      return new Map();
     }
   }
 
@@ -239,7 +241,19 @@ export class SyncLoop {
     this.fingerprint !== undefined && (fingerprintOf(c.text, c.model) === this.fingerprint || this.onlyEndpointsDiffer(c));
 
   private onlyEndpointsDiffer(c: { model: NginxModel; text: string }): boolean {
-    return dynamicEndpointsOn(c.model.options) && this.skeleton !== undefined && fingerprintOf(withoutDynamicEndpoints(c.text), c.model) === this.skeleton;
+    return dynamicEndpointsOn(c.model.options) && this.skeleton !== undefined && this.skeletonOf(c) === this.skeleton;
+  }
+
+  /**
+   * The fingerprint of a config without its dynamic endpoint lines. Remembered for the last config asked
+   * about: a sync asks for the same one up to three times (check, push, after a reload), each a pass over
+   * the whole text (13 MB at 10,000 Ingresses).
+   */
+  private skeletonOf(c: { model: NginxModel; text: string }): string {
+    if (this.lastSkeleton?.model !== c.model || this.lastSkeleton.text !== c.text) {
+      this.lastSkeleton = { model: c.model, text: c.text, value: fingerprintOf(withoutDynamicEndpoints(c.text), c.model) };
+    }
+    return this.lastSkeleton.value;
   }
 
   /**
@@ -310,7 +324,7 @@ export class SyncLoop {
     const fingerprint = fingerprintOf(plan.text, plan.model);
     const changed = fingerprint !== this.fingerprint;
     const pushed = changed && (await this.pushEndpointsOnly(plan, fingerprint));
-    let pushedBeforeReload = false;
+    let pushedBeforeReload: EndpointSets = new Map();
     let error: string | undefined;
     if (changed && !pushed) {
       metrics.reloadAttempts.inc();
@@ -332,9 +346,8 @@ export class SyncLoop {
         this.fingerprint = fingerprint;
         this.appliedText = plan.text;
         this.appliedHash = res.hash;
-        this.skeleton = fingerprintOf(withoutDynamicEndpoints(plan.text), plan.model);
-        // Unknown when the push before the reload failed: the next push then sends every list.
-        this.endpointSets = pushedBeforeReload ? dynamicEndpointSets(plan.model) : new Map();
+        this.skeleton = this.skeletonOf(plan);
+        this.endpointSets = pushedBeforeReload;
         this.goodRenderer = this.renderer;
         this.lastReloadAt = Date.now();
         metrics.reloadSuccesses.inc();
