@@ -1,9 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyConfig, ConfigCheckError, ConfigWriteError, ReloadError, sha256 } from '../src/apply/apply.js';
 import { prepareStateDir } from '../src/apply/state-dir.js';
-import { NGINX, tempStateDir } from './support/nginx.js';
+import { NGINX, nginxWrapper, tempStateDir } from './support/nginx.js';
 
 function conf(stateDir: string, body: string): string {
   return `pid ${stateDir}/nginx.pid;\nerror_log ${stateDir}/logs/error.log;\nevents {}\nhttp {\n  client_body_temp_path ${stateDir}/tmp/cb;\n  proxy_temp_path ${stateDir}/tmp/p;\n  fastcgi_temp_path ${stateDir}/tmp/f;\n  uwsgi_temp_path ${stateDir}/tmp/u;\n  scgi_temp_path ${stateDir}/tmp/s;\n  access_log off;\n${body}\n}\n`;
@@ -63,9 +63,8 @@ describe('applyConfig', () => {
     const stateDir = await tempStateDir();
     await prepareStateDir(stateDir);
     // A wrapper that records its own niceness once the check is under way, then runs the real nginx.
-    const wrapper = join(stateDir, 'nginx-wrapper');
     const record = join(stateDir, 'niceness');
-    await writeFile(wrapper, `#!/bin/sh\nsleep 0.3\nnice > ${record}\nexec ${NGINX} "$@"\n`, { mode: 0o755 });
+    const wrapper = await nginxWrapper(`sleep 0.3\nnice > ${record}`);
     await applyConfig({ nginxBinary: wrapper, stateDir, text: conf(stateDir, ''), reload: async () => undefined });
     expect((await readFile(record, 'utf8')).trim()).toBe('10');
   });

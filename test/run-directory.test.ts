@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startController, type RunningController } from './support/controller.js';
+import { nginxWrapper } from './support/nginx.js';
 import { simpleIngress } from './support/ingress.js';
 import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
@@ -167,8 +167,7 @@ describe('portico run --manifests DIR: traffic follows the files', () => {
 
 test('before the first config: /readyz 503, /debug/config 404, /healthz 200; then ready', async () => {
   // An nginx whose config check takes 2.5 s (as at tens of thousands of Ingresses) holds the first sync back.
-  const slowNginx = join(await mkdtemp(join(tmpdir(), 'portico-slow-nginx-')), 'nginx');
-  await writeFile(slowNginx, '#!/bin/sh\ncase " $* " in *" -t "*) sleep 2.5;; esac\nexec nginx "$@"\n', { mode: 0o755 });
+  const slowNginx = await nginxWrapper('case " $* " in *" -t "*) sleep 2.5;; esac');
   const ctl = await startController({ files: { 'class.yaml': [INGRESS_CLASS] }, args: ['--nginx-binary', slowNginx], noWaitReady: true });
   try {
     expect((await ctl.status('/readyz')).status).toBe(503);
@@ -183,8 +182,7 @@ test('before the first config: /readyz 503, /debug/config 404, /healthz 200; the
 
 test('/readyz waits until nginx has loaded its config, not only until the process exists', async () => {
   // An nginx that takes 2.5 s to load its config before it writes its pid file and serves (as at 10,000 Ingresses).
-  const slowNginx = join(await mkdtemp(join(tmpdir(), 'portico-slow-nginx-')), 'nginx');
-  await writeFile(slowNginx, '#!/bin/sh\ncase " $* " in *" -t "*) ;; *) sleep 2.5;; esac\nexec nginx "$@"\n', { mode: 0o755 });
+  const slowNginx = await nginxWrapper('case " $* " in *" -t "*) ;; *) sleep 2.5;; esac');
   const ctl = await startController({ files: { 'class.yaml': [INGRESS_CLASS] }, args: ['--nginx-binary', slowNginx], noWaitReady: true });
   try {
     await waitFor(async () => ctl.logs.some((l) => l.message === 'nginx started'), 15000, 'nginx spawned');

@@ -7,6 +7,16 @@ import { waitFor } from './processes.js';
 
 export const NGINX = process.env.NGINX_BIN ?? 'nginx';
 
+/**
+ * An executable that runs `before` (sh; the arguments are in $*) and then the real nginx with the same
+ * arguments: a slow config check, a slow start, a record of how it was run.
+ */
+export async function nginxWrapper(before: string): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), 'portico-nginx-wrapper-')), 'nginx');
+  await writeFile(path, `#!/bin/sh\n${before}\nexec ${NGINX} "$@"\n`, { mode: 0o755 });
+  return path;
+}
+
 export async function tempStateDir(prefix = 'portico-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
