@@ -1,21 +1,13 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultTemplateDir } from '../src/render/templates.js';
 import { startController, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
 import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
+import { templateCopy } from './support/templates.js';
 
 jest.setTimeout(60000);
-
-async function templateCopy(extra: Record<string, string> = {}): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'portico-templates-'));
-  await cp(defaultTemplateDir(), dir, { recursive: true });
-  for (const [name, text] of Object.entries(extra)) await writeFile(join(dir, name), text);
-  return dir;
-}
 
 describe('portico run with --template-dir', () => {
   let backends: Backends;
