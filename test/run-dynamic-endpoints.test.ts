@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { defaultTemplateDir } from '../src/render/templates.js';
 import { startController, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
 import { waitFor } from './support/processes.js';
+import { templateCopy } from './support/templates.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
 
 jest.setTimeout(60000);
@@ -106,6 +108,34 @@ describe('portico run --dynamic-endpoints: endpoint changes without a reload', (
   test('the push endpoint answers on loopback only, not through the traffic port', async () => {
     expect((await ctl.get('portico-status', '/portico/endpoints')).status).toBe(404);
   });
+});
+
+test('a push nginx refuses falls back to a reload, and the new endpoints are served', async () => {
+  const backends = await startBackends('alpha', 'beta');
+  // Templates whose status server has no push location: every push is answered 404.
+  const status = await readFile(join(defaultTemplateDir(), 'annotations', 'http', '00-status.hbs'), 'utf8');
+  const templates = await templateCopy({ 'annotations/http/00-status.hbs': status.replace('location = /portico/endpoints', 'location = /portico/elsewhere') });
+  const ctl = await startController({
+    files: {
+      'class.yaml': [INGRESS_CLASS],
+      'app.yaml': [simpleIngress('app', 'refused.test', [['/', 'app']])],
+      'endpoints.yaml': serviceFor('default', 'app', [backends.by.alpha!]),
+    },
+    args: ['--dynamic-endpoints'],
+    templateDir: templates,
+  });
+  try {
+    await ctl.waitForBackend('refused.test', '/', 'alpha');
+    const reloads = (await ctl.metric('portico_reload_successes_total'))!;
+    await ctl.writeFile('endpoints.yaml', serviceFor('default', 'app', [backends.by.beta!]));
+    await ctl.waitForBackend('refused.test', '/', 'beta');
+    expect(await ctl.metric('portico_reload_successes_total')).toBe(reloads + 1);
+    expect(await ctl.metric('portico_endpoint_updates_total')).toBe(0);
+    expect(ctl.logs.find((l) => l.message === 'endpoints could not be updated without a reload; reloading instead')?.error).toMatch(/HTTP 404/);
+  } finally {
+    expect(await ctl.stop()).toBe(0);
+    await backends.stopAll();
+  }
 });
 
 describe('portico run without --dynamic-endpoints (the default)', () => {
