@@ -42,7 +42,7 @@ export async function listManifestFiles(path: string): Promise<string[]> {
   return files;
 }
 
-/** The line (0-based) where each `---` document separator stands, and whether content precedes the first. */
+/** The number (1-based) of the document that holds a 0-based line: `---` separators before it, plus one if content precedes the first. */
 function documentAt(text: string, line: number): number {
   const lines = text.split('\n');
   let index = 0;
