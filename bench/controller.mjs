@@ -22,6 +22,13 @@ async function until200(port, host, t0, timeoutMs) {
   }
 }
 
+/** Rewrites Ingress i's file as a tool would: written beside it, then renamed over it. */
+function rewriteIngress(dir, i, opts) {
+  const tmp = `${ingressFile(dir, i)}.tmp`;
+  writeFileSync(tmp, ingressYaml(i, opts));
+  renameSync(tmp, ingressFile(dir, i));
+}
+
 /** Plain Ingresses only (TLS ones redirect http to https), spread over the set. */
 function plainIndices(n, count, from = 0) {
   const out = [];
@@ -39,9 +46,7 @@ async function syncSamples(ctl, dir, n, reps, backendPort, timeoutMs) {
     const version = 10 + k; // a new host v<version>.app-<i> on every sample, even when an Ingress comes again
     await sleep(1500);
     const t0 = process.hrtime.bigint();
-    const tmp = `${ingressFile(dir, i)}.tmp`;
-    writeFileSync(tmp, ingressYaml(i, { backendPort, version }));
-    renameSync(tmp, ingressFile(dir, i));
+    rewriteIngress(dir, i, { backendPort, version });
     times.push(await until200(ctl.httpPort, `v${version}.${hostOf(i)}`, t0, timeoutMs));
   }
   return { times, picks };
@@ -64,11 +69,6 @@ async function untilStatus(port, host, status, t0, timeoutMs) {
 async function endpointSamples(ctl, dir, n, reps, backendPort, timeoutMs) {
   const marker = await startBackend({ status: 203 });
   const times = [];
-  const write = (i, port) => {
-    const tmp = `${ingressFile(dir, i)}.tmp`;
-    writeFileSync(tmp, ingressYaml(i, { backendPort: port }));
-    renameSync(tmp, ingressFile(dir, i));
-  };
   try {
     const reloadsBefore = (await ctl.metric('portico_reload_attempts_total')) ?? 0;
     const picks = plainIndices(n, n);
@@ -76,11 +76,11 @@ async function endpointSamples(ctl, dir, n, reps, backendPort, timeoutMs) {
       const i = picks[k % picks.length];
       await sleep(1500);
       const t0 = process.hrtime.bigint();
-      write(i, marker.port);
+      rewriteIngress(dir, i, { backendPort: marker.port });
       times.push(await untilStatus(ctl.httpPort, hostOf(i), 203, t0, timeoutMs));
       // Back to the usual backend (another endpoint-only change), so later samples start from the same files.
       await sleep(1500);
-      write(i, backendPort);
+      rewriteIngress(dir, i, { backendPort });
       await untilStatus(ctl.httpPort, hostOf(i), 200, process.hrtime.bigint(), timeoutMs);
     }
     const reloads = ((await ctl.metric('portico_reload_attempts_total')) ?? 0) - reloadsBefore;
@@ -295,9 +295,7 @@ export async function bigBench(log, backend) {
       const wait = due - Number(process.hrtime.bigint()) / 1e6;
       if (wait > 0) await sleep(wait);
       const i = targets[k];
-      const tmp = `${ingressFile(dir, i)}.tmp`;
-      writeFileSync(tmp, ingressYaml(i, { backendPort: backend.port, version: 2 }));
-      renameSync(tmp, ingressFile(dir, i));
+      rewriteIngress(dir, i, { backendPort: backend.port, version: 2 });
     }
     const churnSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const lastPlain = churned[churned.length - 1];
