@@ -137,6 +137,17 @@ endpoints: [{ addresses: [127.0.0.1] }]
     expect(r.stderr).toContain(`${file} (document 3)`);
   });
 
+  test('exit 2 for a YAML alias bomb, naming the file and the document', async () => {
+    const file = join(dir, 'laughs.yaml');
+    const levels = ['    l0: &l0 [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) levels.push(`    l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+    const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: laughs\n  namespace: default\n  labels:\n${levels.join('\n')}\ndata:\n  key: *l8\n`;
+    await writeFile(file, `${GOOD}\n---\n${bomb}`);
+    const r = await portico(['render', '--manifests', file, '--state-dir', join(dir, 'state-laughs'), '--configmap', 'default/laughs']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${file} (document 3): YAML aliases expand this document to more than`);
+  });
+
   test('exit 2 for usage errors', async () => {
     expect((await portico(['render'])).exitCode).toBe(2);
     expect((await portico(['render', '--manifests', dir, '--http-port', 'eighty'])).exitCode).toBe(2);

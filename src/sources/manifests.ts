@@ -61,6 +61,26 @@ function documentAt(text: string, line: number): number {
 }
 
 /**
+ * js-yaml shares an aliased node instead of copying it, so a few lines of aliases of aliases (a "billion
+ * laughs") parse at once into a value that anything walking it (String(), JSON, the model) expands to
+ * billions of entries. Kubernetes objects hold no aliases; a document that expands past its own size by
+ * this much is refused, as the `yaml` package's maxAliasCount did.
+ */
+const MAX_ALIAS_EXPANSION = 1_000_000;
+
+function expandedSizeExceeds(value: unknown, max: number): boolean {
+  if (max === Infinity) return false;
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (++count > max) return true;
+    if (v !== null && typeof v === 'object') for (const child of Array.isArray(v) ? v : Object.values(v)) pending.push(child);
+  }
+  return false;
+}
+
+/**
  * Parses one file's text into objects; `kind: List` is flattened. YAML 1.2's core schema, so that values
  * that look like dates or YAML 1.1 booleans stay the strings Kubernetes would see. (js-yaml: an order of
  * magnitude faster than a full document model at 10,000 files.)
@@ -75,10 +95,15 @@ export function parseManifestText(file: string, text: string): KubeObject[] {
     const document = e.mark?.line !== undefined ? documentAt(text, e.mark.line) : undefined;
     throw new ManifestError(file, document, (e.reason ?? e.message).split('\n')[0]!);
   }
+  // Without an alias (`*name`) a document cannot stand for more values than its text has characters.
+  const maxValues = text.includes('*') ? MAX_ALIAS_EXPANSION + text.length : Infinity;
   docs.forEach((value, index) => {
     if (value === null || value === undefined) return;
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new ManifestError(file, index + 1, 'a document must be a Kubernetes object (a mapping)');
+    }
+    if (expandedSizeExceeds(value, maxValues)) {
+      throw new ManifestError(file, index + 1, `YAML aliases expand this document to more than ${maxValues} values; refused`);
     }
     const obj = value as KubeObject & { items?: unknown };
     if (obj.kind === 'List' || (typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items))) {
