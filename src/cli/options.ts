@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { DEFAULT_MANIFEST_NAMESPACE } from '../sources/default-namespace.js';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
 
 /** Flags shared by `render` and `run`, with the same meaning in both. */
@@ -18,6 +19,7 @@ export interface CommonFlags {
   configmap?: string;
   allowSnippetAnnotations: boolean;
   templateDir?: string;
+  namespace: string;
 }
 
 function port(value: string): number {
@@ -30,6 +32,11 @@ function namespacedName(value: string): string {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
     throw new InvalidArgumentError('must be NAMESPACE/NAME');
   }
+  return value;
+}
+
+function dnsLabel(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) throw new InvalidArgumentError('must be a namespace name (a DNS label)');
   return value;
 }
 
@@ -57,7 +64,8 @@ export function addCommonFlags(cmd: Command, manifestsRequired: boolean): Comman
     .option('--annotations-prefix <prefix>', 'annotation prefix', prefix, DEFAULT_MODEL_OPTIONS.annotationsPrefix)
     .option('--configmap <namespace/name>', 'global ConfigMap with ingress-nginx keys', namespacedName)
     .option('--allow-snippet-annotations', 'honour configuration-snippet and server-snippet (still filtered)', false)
-    .option('--template-dir <dir>', 'a customised copy of templates/');
+    .option('--template-dir <dir>', 'a customised copy of templates/')
+    .option('--namespace <name>', 'namespace of manifest objects that name none (as kubectl apply)', dnsLabel, DEFAULT_MANIFEST_NAMESPACE);
 }
 
 export function modelOptionsFrom(flags: CommonFlags): ModelOptions {

@@ -4,6 +4,7 @@ import { materializeStateFiles, renderSnapshot } from '../pipeline.js';
 import { compileRenderer } from '../render/render.js';
 import { loadTemplateSources } from '../render/templates.js';
 import { rejectionLine, warningLine } from '../report/messages.js';
+import { withDefaultNamespace } from '../sources/default-namespace.js';
 import { ManifestError, readManifests } from '../sources/manifests.js';
 import { snapshotFromObjects } from '../store/snapshot.js';
 import type { KubeObject } from '../store/types.js';
@@ -22,9 +23,9 @@ export class ExitError extends Error {
   }
 }
 
-async function readManifestsOrExit(paths: string[]): Promise<KubeObject[]> {
+async function readManifestsOrExit(paths: string[], namespace: string): Promise<KubeObject[]> {
   try {
-    return await readManifests(paths);
+    return withDefaultNamespace(await readManifests(paths), namespace);
   } catch (err) {
     if (err instanceof ManifestError) throw new ExitError(EXIT_USAGE, `portico render: ${err.message}`);
     throw err;
@@ -54,7 +55,7 @@ export function renderCommand(): Command {
     const options = modelOptionsFrom(flags);
     const renderer = compileRenderer(await loadTemplateSources(flags.templateDir));
     // The objects read are not kept in this scope: once the model is built, only it is needed.
-    const { model, text } = renderSnapshot(snapshotFromObjects(await readManifestsOrExit(flags.manifests ?? [])), options, renderer);
+    const { model, text } = renderSnapshot(snapshotFromObjects(await readManifestsOrExit(flags.manifests ?? [], flags.namespace)), options, renderer);
     await materializeStateFiles(model);
     if (flags.out) await writeTextInSlices(flags.out, text);
     else process.stdout.write(text);

@@ -51,7 +51,7 @@ export async function runController(flags: RunFlags): Promise<number> {
   const reporters: Reporter[] = [];
   try {
     if (flags.manifests && flags.manifests.length > 0) {
-      source = createDirectorySource({ paths: flags.manifests, logger, onManifestError: () => metrics.manifestErrors.inc() });
+      source = createDirectorySource({ paths: flags.manifests, namespace: flags.namespace, logger, onManifestError: () => metrics.manifestErrors.inc() });
     } else {
       const kubeLog = (level: 'info' | 'warn', message: string): void => void logger.log(level, message);
       // Loaded only when needed: the client library costs start-up time that `render` and directory mode need not pay.

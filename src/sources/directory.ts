@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import type { Logger } from '../report/logger.js';
 import type { Store } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
+import { DEFAULT_MANIFEST_NAMESPACE, withDefaultNamespace } from './default-namespace.js';
 import { FileObjects } from './file-objects.js';
 import { isManifestFile, listManifestFiles, ManifestError, readManifestFile } from './manifests.js';
 import type { Source } from './types.js';
@@ -16,6 +17,8 @@ export interface DirectorySourceOptions {
   logger: Logger;
   /** Called when a file cannot be read or parsed (its last good objects stay). */
   onManifestError?: (err: ManifestError) => void;
+  /** Namespace of objects that name none (default `default`, as kubectl apply). */
+  namespace?: string;
   /** chokidar's polling, for file systems without inotify. */
   usePolling?: boolean;
 }
@@ -53,7 +56,7 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
 
   const readOne = async (file: string): Promise<KubeObject[] | undefined> => {
     try {
-      return await readManifestFile(file);
+      return withDefaultNamespace(await readManifestFile(file), opts.namespace ?? DEFAULT_MANIFEST_NAMESPACE);
     } catch (err) {
       const e = err instanceof ManifestError ? err : new ManifestError(file, undefined, String(err));
       opts.logger.error('manifest file not applied; its last good objects stay', { file, error: e.message, kept: files.countOf(file) });
