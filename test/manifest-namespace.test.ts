@@ -91,6 +91,16 @@ describe('objects without metadata.namespace', () => {
     expect(r.stderr).toMatch(/--namespace.*namespace name/);
   });
 
+  test('an ingressClassName with no IngressClass among the manifests: a warning line; --ingress-class-by-name serves it', async () => {
+    const noClassObject = manifests(backend.port).replace(/^apiVersion: networking.k8s.io\/v1\nkind: IngressClass[\s\S]*?---\n/m, '').replace('ingressClassName: portico', 'ingressClassName: nginx');
+    await writeFile(join(dir, 'by-name.yaml'), noClassObject);
+    const ignored = await renderAndGet('by-name.yaml', ['--ingress-class', 'nginx', '--controller-class', 'k8s.io/ingress-nginx']);
+    expect(ignored).toMatchObject({ exitCode: 0, status: 404 });
+    expect(ignored.stderr).toContain('warning: Ingress default/docs-example: spec.ingressClassName "nginx" names no IngressClass object; not served');
+    const owned = await renderAndGet('by-name.yaml', ['--ingress-class', 'nginx', '--controller-class', 'k8s.io/ingress-nginx', '--ingress-class-by-name']);
+    expect(owned).toMatchObject({ exitCode: 0, stderr: '', status: 200, service: 'app' });
+  });
+
   describe('run --manifests (directory mode)', () => {
     let ctl: RunningController;
     afterAll(async () => ctl?.stop());

@@ -14,6 +14,7 @@ export interface CommonFlags {
   ingressClass: string;
   controllerClass: string;
   watchIngressWithoutClass: boolean;
+  ingressClassByName: boolean;
   defaultSslCertificate?: string;
   annotationsPrefix: string;
   configmap?: string;
@@ -60,6 +61,7 @@ export function addCommonFlags(cmd: Command, manifestsRequired: boolean): Comman
     .option('--ingress-class <name>', 'legacy kubernetes.io/ingress.class value we own', DEFAULT_MODEL_OPTIONS.ingressClass)
     .option('--controller-class <value>', 'IngressClass spec.controller we own', DEFAULT_MODEL_OPTIONS.controllerClass)
     .option('--watch-ingress-without-class', 'also route Ingresses that name no class', false)
+    .option('--ingress-class-by-name', 'also route Ingresses whose spec.ingressClassName is --ingress-class, with no IngressClass object', false)
     .option('--default-ssl-certificate <namespace/name>', 'TLS Secret served when no other certificate fits', namespacedName)
     .option('--annotations-prefix <prefix>', 'annotation prefix', prefix, DEFAULT_MODEL_OPTIONS.annotationsPrefix)
     .option('--configmap <namespace/name>', 'global ConfigMap with ingress-nginx keys', namespacedName)
@@ -73,6 +75,7 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     controllerClass: flags.controllerClass,
     ingressClass: flags.ingressClass,
     watchIngressWithoutClass: flags.watchIngressWithoutClass,
+    ingressClassByName: flags.ingressClassByName,
     annotationsPrefix: flags.annotationsPrefix,
     defaultSslCertificate: flags.defaultSslCertificate,
     configMap: flags.configmap,

@@ -11,7 +11,7 @@ import { backendFor, checkBackendFields, resolveService } from './backends.js';
 import { parseGlobalConfig, type GlobalConfig } from './config.js';
 import { compareHosts, serverNamesFor } from './hosts.js';
 import { LIMITS } from './limits.js';
-import { isOwnedIngress } from './ownership.js';
+import { isOwnedIngress, missingClassWarnings } from './ownership.js';
 import { buildLocations, needsFallbackLocation, PATH_TYPES, type PathEntry, type PathType } from './paths.js';
 import { SELF_SIGNED_CERT_PATH, certificateFromSecret } from './tls.js';
 import { dynamicEndpointsOn } from './dynamic-endpoints.js';
@@ -129,6 +129,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   const defaultCertificate = resolveDefaultCertificate(snapshot, options, files, warnings);
 
   const owned = [...snapshot.ingresses.values()].filter((ing) => isOwnedIngress(ing, snapshot, options)).sort(compareIngressAge);
+  warnings.push(...missingClassWarnings(snapshot.ingresses.values(), snapshot, options));
 
   // Pass 1: metadata and annotations, so that pass 2 knows which hosts are in regex mode.
   const candidates: Array<{ ingress: Ingress; ref: IngressRef; annotations: IngressAnnotations; files: StateFile[] }> = [];

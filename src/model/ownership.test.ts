@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { snapshotFromObjects } from '../store/snapshot.js';
 import type { Ingress, KubeObject } from '../store/types.js';
-import { isOwnedIngress } from './ownership.js';
+import { isOwnedIngress, missingClassWarnings } from './ownership.js';
 import { DEFAULT_MODEL_OPTIONS } from './types.js';
 
 const ours = { kind: 'IngressClass', metadata: { name: 'portico' }, spec: { controller: 'portico.dev/ingress-controller' } };
@@ -41,5 +41,26 @@ describe('isOwnedIngress', () => {
       { ...theirs, metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } },
     ] as KubeObject[]);
     expect(isOwnedIngress(ing({}), theirDefault, o)).toBe(false);
+  });
+});
+
+describe('classes as users have them', () => {
+  const snap = snapshotFromObjects([ours] as KubeObject[]);
+  const o = { ...DEFAULT_MODEL_OPTIONS, ingressClass: 'nginx', controllerClass: 'k8s.io/ingress-nginx' };
+
+  test('--ingress-class-by-name owns ingressClassName == --ingress-class with no IngressClass object', () => {
+    expect(isOwnedIngress(ing({ ingressClassName: 'nginx' }), snap, o)).toBe(false);
+    expect(isOwnedIngress(ing({ ingressClassName: 'nginx' }), snap, { ...o, ingressClassByName: true })).toBe(true);
+    expect(isOwnedIngress(ing({ ingressClassName: 'other' }), snap, { ...o, ingressClassByName: true })).toBe(false);
+  });
+
+  test('an ingressClassName with no IngressClass object is a warning naming the Ingress and the class', () => {
+    const ingresses = [ing({ ingressClassName: 'nginx' }), ing({ ingressClassName: 'portico' }), ing({})];
+    const warnings = missingClassWarnings(ingresses, snap, o);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.object).toBe('Ingress y/x');
+    expect(warnings[0]!.message).toMatch(/"nginx" names no IngressClass object; not served/);
+    expect(warnings[0]!.ingress).toBeUndefined();
+    expect(missingClassWarnings(ingresses, snap, { ...o, ingressClassByName: true })).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@ export interface ModelOptions {
   controllerClass: string;
   ingressClass: string;
   watchIngressWithoutClass: boolean;
+  /** Also own Ingresses whose spec.ingressClassName equals ingressClass, with no IngressClass object (ingress-nginx's --ingress-class-by-name). */
+  ingressClassByName?: boolean;
   annotationsPrefix: string;
   /** NAMESPACE/NAME of a kubernetes.io/tls Secret, or undefined for a generated self-signed certificate. */
   defaultSslCertificate?: string;
