@@ -16,6 +16,12 @@ function ingress(name: string, host: string, paths: Array<[string, string]>, ann
   } as KubeObject;
 }
 
+/** The Ingress with a spec.defaultBackend of its own, younger than the rule-less one (which stays the catch-all). */
+function withDefaultBackend(ing: KubeObject, service: string): KubeObject {
+  const i = ing as KubeObject & { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  return { ...i, metadata: { ...i.metadata, creationTimestamp: '2026-01-02T00:00:00Z' }, spec: { ...i.spec, defaultBackend: { service: { name: service, port: { number: 80 } } } } } as KubeObject;
+}
+
 describe('rewrite-target and use-regex', () => {
   let backends: Backends;
   let s: Scenario;
@@ -29,7 +35,7 @@ describe('rewrite-target and use-regex', () => {
       ...serviceFor('rw', 'short', [backends.by.short!]),
       ...serviceFor('rw', 'default', [backends.by.default!]),
       ingress('simple', 'simple.test', [['/testpath', 'Prefix']], { [`${P}/rewrite-target`]: '/' }),
-      ingress('captures', 'captures.test', [['/something(/|$)(.*)', 'ImplementationSpecific']], { [`${P}/rewrite-target`]: '/$2' }),
+      withDefaultBackend(ingress('captures', 'captures.test', [['/something(/|$)(.*)', 'ImplementationSpecific']], { [`${P}/rewrite-target`]: '/$2' }), 'default'),
       ingress('regex-long', 'regex.test', [['/api/v[0-9]+/users', 'ImplementationSpecific']], { [`${P}/use-regex`]: 'true' }, 'long'),
       ingress('regex-short', 'regex.test', [['/api', 'Prefix']], {}, 'short'),
       {
@@ -63,7 +69,7 @@ describe('rewrite-target and use-regex', () => {
     expect(r.echo?.path).toBe(upstreamPath);
   });
 
-  test('captures: /somethingelse matches nothing and reaches the default backend untouched', async () => {
+  test('captures: /somethingelse matches nothing and reaches the host\'s default backend untouched', async () => {
     const r = await s.get('captures.test', '/somethingelse');
     expect(r.echo?.service).toBe('default');
     expect(r.echo?.path).toBe('/somethingelse');
@@ -82,9 +88,11 @@ describe('rewrite-target and use-regex', () => {
     expect(s.conf.indexOf('"^/api/v[0-9]+/users"')).toBeLessThan(s.conf.indexOf('location ~* "^/api" {'));
   });
 
-  test('spec.defaultBackend answers requests no rule matches, for any host and for bare IPs', async () => {
+  test('a rule-less spec.defaultBackend answers hosts no rule names and bare IPs, not the unmatched paths of named hosts', async () => {
     expect((await s.get('nothing-here.test', '/x')).echo?.service).toBe('default');
     expect((await s.get('127.0.0.1', '/x')).echo?.service).toBe('default');
-    expect((await s.get('simple.test', '/elsewhere')).echo?.service).toBe('default');
+    // As in ingress-nginx: a named host's unmatched paths go to its own Ingress's spec.defaultBackend, else 404.
+    expect((await s.get('simple.test', '/elsewhere')).status).toBe(404);
+    expect(s.model.rejections).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { resolveServiceUpstream, withProtocol } from './annotations/service-upst
 import { redirectsToHttps } from './annotations/ssl-redirect.js';
 import { backendFor, checkBackendFields, resolveService } from './backends.js';
 import { parseGlobalConfig, type GlobalConfig } from './config.js';
-import { compareHosts, serverNamesFor } from './hosts.js';
+import { compareHosts, hostOwnerNamespaces, serverNamesFor } from './hosts.js';
 import { LIMITS } from './limits.js';
 import { isOwnedIngress, missingClassWarnings } from './ownership.js';
 import { buildLocations, needsFallbackLocation, PATH_TYPES, type PathEntry, type PathType } from './paths.js';
@@ -17,7 +17,7 @@ import { SELF_SIGNED_CERT_PATH, certificateFromSecret } from './tls.js';
 import { dynamicEndpointsOn } from './dynamic-endpoints.js';
 import type { Backend, IngressRef, ModelOptions, ModelWarning, NginxModel, Rejection, Server, ServerTLS, StateFile, Upstream } from './types.js';
 import { refString } from './types.js';
-import { checkHost, checkLiteralPath, checkNamespace, checkObjectName, checkRegexPath } from './validate.js';
+import { checkHost, checkLiteralPath, checkNamespace, checkObjectName, checkRegexPath, parseBool } from './validate.js';
 
 /** An Ingress that passed validation, with what it asks for. */
 interface AcceptedIngress {
@@ -27,6 +27,8 @@ interface AcceptedIngress {
   annotations: IngressAnnotations;
   /** host → TLS Secret name, from spec.tls. */
   tlsSecrets: Map<string, string>;
+  /** host → the spec.tls field that names it first, for rejections. */
+  tlsFields: Map<string, string>;
 }
 
 class IngressRejected extends Error {
@@ -54,18 +56,39 @@ export function compareIngressAge(a: Ingress, b: Ingress): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-/** Hosts on which any Ingress asks for regex paths (use-regex or rewrite-target): the whole host is in regex mode. */
-function regexModeHosts(candidates: Array<{ ingress: Ingress; annotations: IngressAnnotations }>): Set<string> {
+/**
+ * Hosts on which an Ingress of the host's own namespace asks for regex paths (use-regex or rewrite-target):
+ * the whole host is in regex mode. Another namespace's request is not counted: one broad regex such as
+ * `/.*` would otherwise turn the owner's prefix paths into regexes that it outranks.
+ */
+function regexModeHosts(candidates: Array<{ ingress: Ingress; ref: IngressRef; annotations: IngressAnnotations }>, owners: Map<string, string>): Set<string> {
   const hosts = new Set<string>();
   for (const c of candidates) {
     if (!c.annotations.rewrite.regex) continue;
-    for (const rule of c.ingress.spec?.rules ?? []) hosts.add(rule.host ?? '');
+    for (const rule of c.ingress.spec?.rules ?? []) {
+      const host = rule.host ?? '';
+      if ((owners.get(host) ?? c.ref.namespace) === c.ref.namespace) hosts.add(host);
+    }
   }
   return hosts;
 }
 
+/** Server-level annotations an Ingress sets (the families whose scope is the server), by key. */
+function serverLevelKeys(a: IngressAnnotations): string[] {
+  const keys: string[] = [];
+  if (a.appRoot.path) keys.push('app-root');
+  if (a.snippets.server) keys.push('server-snippet');
+  if (a.redirect.fromToWww) keys.push('from-to-www-redirect');
+  if (a.serverAlias.hosts.length > 0) keys.push('server-alias');
+  return keys;
+}
+
+function ownedBy(namespace: string): string {
+  return `belongs to namespace ${namespace} (the namespace of its oldest Ingress)`;
+}
+
 /** Checks the Ingress's own fields; throws IngressRejected naming the first bad one. */
-function validateIngressFields(ingress: Ingress, regexHosts: (host: string) => boolean, ownRegex: boolean): Map<string, string> {
+function validateIngressFields(ingress: Ingress, regexHosts: (host: string) => boolean, ownRegex: boolean): { tlsSecrets: Map<string, string>; tlsFields: Map<string, string> } {
   const rules = ingress.spec?.rules ?? [];
   if (rules.length > LIMITS.rulesPerIngress) throw new IngressRejected('spec.rules', `more than ${LIMITS.rulesPerIngress} rules`);
   const pathCount = rules.reduce((n, r) => n + (r.http?.paths?.length ?? 0), 0);
@@ -94,6 +117,7 @@ function validateIngressFields(ingress: Ingress, regexHosts: (host: string) => b
     if (e) throw new IngressRejected(e.field, e.reason);
   }
   const tlsSecrets = new Map<string, string>();
+  const tlsFields = new Map<string, string>();
   (ingress.spec?.tls ?? []).forEach((tls, i) => {
     if (tls.secretName !== undefined) {
       const reason = checkObjectName(tls.secretName);
@@ -102,10 +126,13 @@ function validateIngressFields(ingress: Ingress, regexHosts: (host: string) => b
     (tls.hosts ?? []).forEach((host, j) => {
       const reason = checkHost(host);
       if (reason) throw new IngressRejected(`spec.tls[${i}].hosts[${j}]`, reason);
-      if (tls.secretName && !tlsSecrets.has(host)) tlsSecrets.set(host, tls.secretName);
+      if (tls.secretName && !tlsSecrets.has(host)) {
+        tlsSecrets.set(host, tls.secretName);
+        tlsFields.set(host, `spec.tls[${i}].hosts[${j}]`);
+      }
     });
   });
-  return tlsSecrets;
+  return { tlsSecrets, tlsFields };
 }
 
 /**
@@ -130,6 +157,16 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
 
   const owned = [...snapshot.ingresses.values()].filter((ing) => isOwnedIngress(ing, snapshot, options)).sort(compareIngressAge);
   warnings.push(...missingClassWarnings(snapshot.ingresses.values(), snapshot, options));
+  const canaryKey = `${options.annotationsPrefix}/canary`;
+  const hostOwners = hostOwnerNamespaces(
+    owned
+      .filter((ing) => !checkNamespace(ing.metadata?.namespace ?? '') && !checkObjectName(ing.metadata?.name ?? ''))
+      .map((ing) => ({
+        namespace: ing.metadata!.namespace!,
+        hosts: (ing.spec?.rules ?? []).map((r) => r.host ?? ''),
+        canary: parseBool(String(ing.metadata?.annotations?.[canaryKey] ?? '')) === true,
+      })),
+  );
 
   // Pass 1: metadata and annotations, so that pass 2 knows which hosts are in regex mode.
   const candidates: Array<{ ingress: Ingress; ref: IngressRef; annotations: IngressAnnotations; files: StateFile[] }> = [];
@@ -150,16 +187,16 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     }
     candidates.push({ ingress, ref, annotations: result.annotations, files: ingressFiles });
   }
-  const regexCandidates = candidates.map((c, rank) => ({ ...c, rank, tlsSecrets: new Map<string, string>() }));
-  const regexHostSet = regexModeHosts(regexCandidates);
+  const regexCandidates = candidates.map((c, rank) => ({ ...c, rank }));
+  const regexHostSet = regexModeHosts(regexCandidates, hostOwners);
   const regexHosts = (host: string): boolean => regexHostSet.has(host);
 
   // Pass 2: fields, with each host's path mode known.
   const accepted: AcceptedIngress[] = [];
   for (const c of regexCandidates) {
     try {
-      const tlsSecrets = validateIngressFields(c.ingress, regexHosts, c.annotations.rewrite.regex);
-      accepted.push({ ...c, tlsSecrets });
+      const tls = validateIngressFields(c.ingress, regexHosts, c.annotations.rewrite.regex);
+      accepted.push({ ...c, ...tls });
       files.push(...c.files);
     } catch (err) {
       if (!(err instanceof IngressRejected)) throw err;
@@ -179,15 +216,35 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     return backendFor(resolved, upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config) });
   };
 
-  // The oldest Ingress with spec.defaultBackend answers every request that no rule matches.
-  let fallback: Server['fallback'] = { kind: 'status', status: 404 };
+  // The oldest Ingress with spec.defaultBackend answers requests for hosts that no rule names (the catch-all
+  // server). A named host's unmatched paths are answered by the spec.defaultBackend of the host's oldest
+  // Ingress of the owning namespace that has one, else 404: as in ingress-nginx, a rule-less Ingress never
+  // answers for another host, so no tenant can catch the unmatched paths of every host.
+  const notFound: Server['fallback'] = { kind: 'status', status: 404 };
+  const defaultBackends = new Map<AcceptedIngress, Backend>();
+  const defaultBackendOf = (a: AcceptedIngress): Backend => {
+    if (!defaultBackends.has(a)) defaultBackends.set(a, backendOf(a.ref.namespace, a.ingress.spec!.defaultBackend, a.annotations));
+    return defaultBackends.get(a)!;
+  };
   const withDefault = accepted.find((a) => a.ingress.spec?.defaultBackend);
-  if (withDefault) fallback = backendOf(withDefault.ref.namespace, withDefault.ingress.spec!.defaultBackend, withDefault.annotations);
-  for (const other of accepted.filter((a) => a !== withDefault && a.ingress.spec?.defaultBackend)) {
+  const fallback: Server['fallback'] = withDefault ? defaultBackendOf(withDefault) : notFound;
+  const hostDefaults = new Map<string, AcceptedIngress>();
+  for (const a of accepted) {
+    if (!a.ingress.spec?.defaultBackend || a.annotations.canary.enabled) continue;
+    for (const rule of a.ingress.spec.rules ?? []) {
+      const host = rule.host ?? '';
+      if (host !== '' && hostOwners.get(host) === a.ref.namespace && !hostDefaults.has(host)) hostDefaults.set(host, a);
+    }
+  }
+  const usedDefaults = new Set([withDefault, ...hostDefaults.values()]);
+  for (const other of accepted.filter((a) => !usedDefaults.has(a) && a.ingress.spec?.defaultBackend)) {
+    const already = `the catch-all default backend is already set by Ingress ${refString(withDefault!.ref)}, which is older`;
     rejections.push({
       ingress: other.ref,
       field: 'spec.defaultBackend',
-      reason: `the default backend is already set by Ingress ${refString(withDefault!.ref)}, which is older`,
+      reason: (other.ingress.spec?.rules ?? []).length === 0
+        ? already
+        : `${already}, and none of this Ingress's hosts uses it (a host's unmatched paths go to the default backend of its oldest Ingress that has one, in the namespace that owns the host)`,
       whole: false,
     });
   }
@@ -198,12 +255,32 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   const ingressesByHost = new Map<string, IngressRef[]>();
   let rank = 0;
   for (const a of accepted) {
+    const foreignHosts = new Set<string>();
     (a.ingress.spec?.rules ?? []).forEach((rule, i) => {
       const host = rule.host ?? '';
+      const owner = hostOwners.get(host);
+      if (owner !== undefined && owner !== a.ref.namespace) {
+        // Another namespace's host: regex mode and server-level settings are not this Ingress's to set.
+        if (!foreignHosts.has(host)) {
+          foreignHosts.add(host);
+          rejections.push(...foreignHostRejections(a, host, owner, options.annotationsPrefix));
+        }
+        if (a.annotations.rewrite.regex) return;
+      }
       if (!ingressesByHost.has(host)) ingressesByHost.set(host, []);
       const refs = ingressesByHost.get(host)!;
       if (refs[refs.length - 1] !== a.ref) refs.push(a.ref);
       (rule.http?.paths ?? []).forEach((p, j) => {
+        if (owner !== undefined && owner !== a.ref.namespace && regexHosts(host) && p.pathType !== 'Exact') {
+          // nginx tries regexes longest first, so another namespace's regex could outrank the owner's paths.
+          rejections.push({
+            ingress: a.ref,
+            field: `spec.rules[${i}].http.paths[${j}]`,
+            reason: `host ${JSON.stringify(host)} is in regex mode, which ${ownedBy(owner)}; a Prefix or ImplementationSpecific path of another namespace there would be a regex that can outrank its paths (Exact paths are served)`,
+            whole: false,
+          });
+          return;
+        }
         const entries = entriesByHost.get(host) ?? [];
         entries.push({
           ingress: a.ref,
@@ -219,19 +296,33 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     });
   }
 
-  // The oldest Ingress that defines a host (server-level annotations) and the oldest that has TLS for it.
+  // The oldest Ingress of the owning namespace that defines a host (server-level annotations), and the
+  // oldest of that namespace that has TLS for it. Another namespace naming the host in spec.tls would force
+  // its https redirect and serve a certificate of that namespace's choosing: rejected for that part.
   const ownerByHost = new Map<string, AcceptedIngress>();
   const tlsOwnerByHost = new Map<string, AcceptedIngress>();
   for (const a of accepted) {
     // A canary Ingress's other annotations are not used (ingress-nginx): it never owns the server.
-    for (const rule of a.ingress.spec?.rules ?? []) if (!ownerByHost.has(rule.host ?? '') && !a.annotations.canary.enabled) ownerByHost.set(rule.host ?? '', a);
-    for (const host of a.tlsSecrets.keys()) if (!tlsOwnerByHost.has(host)) tlsOwnerByHost.set(host, a);
+    for (const rule of a.ingress.spec?.rules ?? []) {
+      const host = rule.host ?? '';
+      if (!ownerByHost.has(host) && !a.annotations.canary.enabled && hostOwners.get(host) === a.ref.namespace) ownerByHost.set(host, a);
+    }
+    for (const host of a.tlsSecrets.keys()) {
+      const owner = hostOwners.get(host);
+      if (owner !== undefined && owner !== a.ref.namespace) {
+        rejections.push({ ingress: a.ref, field: a.tlsFields.get(host)!, reason: `the TLS of host ${JSON.stringify(host)} ${ownedBy(owner)}; not used`, whole: false });
+        continue;
+      }
+      if (!tlsOwnerByHost.has(host)) tlsOwnerByHost.set(host, a);
+    }
   }
 
   const servers: Server[] = [];
   const hosts = new Set([...ingressesByHost.keys(), '']);
   for (const host of [...hosts].sort(compareHosts)) {
-    const guardBackend: Backend = fallback.kind === 'status' ? { kind: 'unavailable', status: fallback.status, reason: 'no rule matches' } : (fallback as Backend);
+    const hostDefault = hostDefaults.get(host);
+    const hostFallback: Server['fallback'] = host === '' ? fallback : hostDefault ? defaultBackendOf(hostDefault) : notFound;
+    const guardBackend: Backend = hostFallback.kind === 'status' ? { kind: 'unavailable', status: hostFallback.status, reason: 'no rule matches' } : (hostFallback as Backend);
     const { locations, rejections: pathRejections } = buildLocations(entriesByHost.get(host) ?? [], host, regexHosts(host), guardBackend);
     rejections.push(...pathRejections);
     const owner = ownerByHost.get(host);
@@ -268,14 +359,14 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       tls,
       redirectToHttps: redirectsToHttps(owner?.annotations, '/', isTlsHost, config),
       locations,
-      fallback: needsFallbackLocation(locations) ? fallback : { kind: 'none' },
+      fallback: needsFallbackLocation(locations) ? hostFallback : { kind: 'none' },
       serverAnnotations: owner?.annotations,
       ingresses: ingressesByHost.get(host) ?? [],
       ingressAnnotations: uniqueIngressAnnotations(locations),
     });
   }
 
-  applyServerAliases(servers, accepted.map((a) => a.ref), warnings);
+  applyServerAliases(servers, accepted.map((a) => a.ref), warnings, (host) => hostOwners.get(host));
   applyWwwRedirects(servers, warnings);
 
   const rejectedWhole = new Set(rejections.filter((r) => r.whole).map((r) => refString(r.ingress)));
@@ -295,6 +386,32 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     traffic,
     ingressAnnotations: accepted.map((a) => ({ ingress: a.ref, annotations: a.annotations })),
   };
+}
+
+/**
+ * What an Ingress asks for on a host another namespace owns and does not get: the host's regex mode
+ * (its paths there are not served, since they were written as regexes) and server-level annotations.
+ * The reason names the owning namespace, not the other tenant's Ingress.
+ */
+function foreignHostRejections(a: AcceptedIngress, host: string, owner: string, prefix: string): Rejection[] {
+  const out: Rejection[] = [];
+  const where = `of host ${JSON.stringify(host)} ${ownedBy(owner)}`;
+  if (a.annotations.rewrite.regex) {
+    const useRegex = parseBool(String(a.ingress.metadata?.annotations?.[`${prefix}/use-regex`] ?? '')) === true;
+    const key = useRegex || a.annotations.rewrite.target === undefined ? 'use-regex' : 'rewrite-target';
+    out.push({
+      ingress: a.ref,
+      field: `metadata.annotations[${prefix}/${key}]`,
+      reason: `the regex mode ${where}; this Ingress's paths on that host are not served`,
+      whole: false,
+    });
+  }
+  if (!a.annotations.canary.enabled) {
+    for (const key of serverLevelKeys(a.annotations)) {
+      out.push({ ingress: a.ref, field: `metadata.annotations[${prefix}/${key}]`, reason: `${key} is a server-level setting, and the server ${where}; not used there`, whole: false });
+    }
+  }
+  return out;
 }
 
 /**

@@ -16,3 +16,20 @@ export function compareHosts(a: string, b: string): number {
   if (a === '' || b === '') return a === '' ? (b === '' ? 0 : 1) : -1;
   return wa - wb || a.localeCompare(b);
 }
+
+/**
+ * Tenancy (README, Security): each host belongs to the namespace of its oldest non-canary Ingress, which
+ * alone decides the host's server-level settings, TLS, regex mode and default backend. Counted over every
+ * owned Ingress, accepted or not, so that an owner whose new version is rejected does not hand its host to
+ * a younger tenant. `ingresses` must be oldest first.
+ */
+export function hostOwnerNamespaces(
+  ingresses: Iterable<{ namespace: string; hosts: string[]; canary: boolean }>,
+): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const ing of ingresses) {
+    if (ing.canary) continue;
+    for (const host of ing.hosts) if (!owners.has(host)) owners.set(host, ing.namespace);
+  }
+  return owners;
+}

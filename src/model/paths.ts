@@ -100,6 +100,15 @@ export function buildLocations(
     const where = `path ${describe(entry)} on host ${JSON.stringify(host || '*')}`;
     if (!main) {
       rejections.push({ ingress: entry.ingress, field: entry.field, reason: `canary: no main (non-canary) Ingress serves ${where}`, whole: false });
+    } else if (main.ingress.namespace !== entry.ingress.namespace) {
+      // Tenancy (README, Security): a canary takes traffic from its main Ingress, so only that Ingress's own
+      // namespace may add one; otherwise any tenant could divert another's path with canary-weight: 100.
+      rejections.push({
+        ingress: entry.ingress,
+        field: entry.field,
+        reason: `canary: the main Ingress of ${where} is in namespace ${main.ingress.namespace}; a canary attaches only to an Ingress of its own namespace`,
+        whole: false,
+      });
     } else if (main.canary) {
       rejections.push({
         ingress: entry.ingress,

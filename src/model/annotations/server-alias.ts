@@ -32,13 +32,21 @@ export const serverAliasFamily: AnnotationFamily<ServerAliasAnnotation> = {
  * Ingress with a path on the host; contested aliases go to the oldest Ingress (`ageOrder`: accepted
  * Ingresses, oldest first).
  */
-export function applyServerAliases(servers: Server[], ageOrder: IngressRef[], warnings: ModelWarning[]): void {
+export function applyServerAliases(
+  servers: Server[],
+  ageOrder: IngressRef[],
+  warnings: ModelWarning[],
+  /** The namespace a host belongs to (tenancy): only its Ingresses add names to the host's server (build.ts rejects the others'). */
+  ownerOf: (host: string) => string | undefined = () => undefined,
+): void {
   const hosts = new Set(servers.map((s) => s.host));
   const rank = new Map(ageOrder.map((r, i) => [refString(r), i]));
   const requests: Array<{ server: Server; ingress: IngressRef; alias: string; rank: number }> = [];
   for (const server of servers) {
     if (server.isDefault) continue;
+    const owner = ownerOf(server.host);
     for (const { ingress, annotations } of server.ingressAnnotations) {
+      if (owner !== undefined && ingress.namespace !== owner) continue;
       for (const alias of annotations.serverAlias.hosts) requests.push({ server, ingress, alias, rank: rank.get(refString(ingress)) ?? Infinity });
     }
   }
