@@ -123,6 +123,14 @@ describe('EventMemory', () => {
     expect(memory.plan(report([legacy])).map((e) => e.reason)).toContain('Warning');
   });
 
+  it('reports several ignored annotations of one Ingress as one Warning Event listing them, sorted', () => {
+    const memory = new EventMemory();
+    const keys = ['mirror-target', 'enable-opentelemetry', 'limit-whitelist'].map((k) => `nginx.ingress.kubernetes.io/${k}`);
+    const legacy = ing('legacy', 'legacy.test', 'svc', { annotations: Object.fromEntries(keys.map((k) => [k, 'x'])) });
+    const warnings = memory.plan(report([legacy])).filter((e) => e.reason === 'Warning');
+    expect(warnings.map((e) => e.note)).toEqual([`annotations ${[...keys].sort().join(', ')} are not supported by Portico and are ignored`]);
+  });
+
   it('sends no Sync while the config could not be applied, and retries an Event that failed', () => {
     const memory = new EventMemory();
     const good = ing('good', 'good.test', 'svc');

@@ -88,18 +88,76 @@ export function unsupportedAnnotations(annotations: Record<string, string>, pref
     .sort();
 }
 
+/**
+ * ingress-nginx annotations that protect traffic and that Portico does not enforce yet. Ignoring one would
+ * serve the Ingress without the protection its author asked for (an open door where a client certificate
+ * was required, an unverified backend, no WAF, no rate limit), so an Ingress that sets one is rejected as a
+ * whole instead. A key set to its off value asks for nothing and gets the usual "not supported" warning.
+ * Keys ending in "-" cover the whole family (every proxy-ssl-* and modsecurity-* key, present or future).
+ */
+export const UNENFORCED_PROTECTION: ReadonlyArray<{ key: string; what: string; off?: readonly string[] }> = [
+  { key: 'auth-tls-secret', what: 'client-certificate authentication' },
+  { key: 'auth-tls-verify-client', what: 'client-certificate verification', off: ['off'] },
+  { key: 'auth-tls-verify-depth', what: 'client-certificate verification' },
+  { key: 'auth-tls-match-cn', what: 'client-certificate name matching' },
+  { key: 'auth-tls-error-page', what: 'client-certificate authentication' },
+  // The upstream may trust the certificate header; unset by Portico, a client could send its own.
+  { key: 'auth-tls-pass-certificate-to-upstream', what: 'the verified client certificate sent upstream', off: ['false'] },
+  { key: 'proxy-ssl-verify', what: 'verification of the HTTPS backend', off: ['off'] },
+  { key: 'proxy-ssl-server-name', what: 'SNI towards the HTTPS backend', off: ['off'] },
+  { key: 'proxy-ssl-', what: 'TLS settings towards the HTTPS backend' },
+  { key: 'enable-modsecurity', what: 'the ModSecurity web application firewall', off: ['false'] },
+  { key: 'enable-owasp-core-rules', what: 'the OWASP core rules of ModSecurity', off: ['false'] },
+  { key: 'modsecurity-', what: 'the ModSecurity web application firewall' },
+  // Directives added to the external-auth subrequest: without them the auth service may decide otherwise.
+  { key: 'auth-snippet', what: 'directives of the external authentication request' },
+  { key: 'global-rate-limit', what: 'a global rate limit', off: ['0'] },
+  { key: 'global-rate-limit-window', what: 'a global rate limit' },
+  { key: 'global-rate-limit-key', what: 'a global rate limit' },
+];
+
+function protectionEntry(key: string): (typeof UNENFORCED_PROTECTION)[number] | undefined {
+  return UNENFORCED_PROTECTION.find((e) => e.key === key) ?? UNENFORCED_PROTECTION.find((e) => e.key.endsWith('-') && key.startsWith(e.key));
+}
+
+/** The keys (without prefix, sorted) of annotations that ask for a protection Portico does not enforce. */
+export function unenforcedProtections(annotations: Record<string, string>, prefix: string): string[] {
+  return unsupportedAnnotations(annotations, prefix)
+    .map((k) => k.slice(prefix.length + 1))
+    .filter((key) => {
+      const entry = protectionEntry(key);
+      if (!entry) return false;
+      const value = String(annotations[`${prefix}/${key}`] ?? '').trim().toLowerCase();
+      return !(entry.off ?? []).includes(value);
+    });
+}
+
+/** One warning line for all of an Ingress's ignored keys (one Event in a cluster, not one per key). */
+export function unsupportedWarning(keys: string[]): string | undefined {
+  if (keys.length === 0) return undefined;
+  if (keys.length === 1) return `annotation ${keys[0]} is not supported by Portico and is ignored`;
+  return `annotations ${keys.join(', ')} are not supported by Portico and are ignored`;
+}
+
 export function parseAnnotations(input: Omit<AnnotationInput, 'get' | 'warn'>, ref: IngressRef): AnnotationResult {
   const all = input.ingress.metadata?.annotations ?? {};
   const prefix = input.options.annotationsPrefix;
   const warnings: ModelWarning[] = [];
   const object = `Ingress ${refString(ref)}`;
-  for (const key of unsupportedAnnotations(all, prefix)) {
-    warnings.push({ object, ingress: ref, message: `annotation ${key} is not supported by Portico and is ignored` });
-  }
+  const protections = unenforcedProtections(all, prefix);
+  const ignored = unsupportedWarning(unsupportedAnnotations(all, prefix).filter((k) => !protections.includes(k.slice(prefix.length + 1))));
+  if (ignored) warnings.push({ object, ingress: ref, message: ignored });
   for (const [key, value] of Object.entries(all)) {
     if (key.startsWith(`${prefix}/`) && String(value).length > LIMITS.annotationValueLength) {
       return { error: new AnnotationError(key.slice(prefix.length + 1), `longer than ${LIMITS.annotationValueLength} characters`), warnings };
     }
+  }
+  if (protections.length > 0) {
+    // Fail closed: a protection the author asked for and Portico would not apply (issue 11, item 18).
+    const [first, ...others] = protections as [string, ...string[]];
+    const also = others.length > 0 ? ` (also set: ${others.join(', ')})` : '';
+    const reason = `${protectionEntry(first)!.what} is not enforced by Portico; the Ingress is not served rather than served without it${also}`;
+    return { error: new AnnotationError(first, reason), warnings };
   }
   const full: AnnotationInput = {
     ...input,

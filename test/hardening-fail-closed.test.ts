@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { execa } from 'execa';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { KubeObject } from '../src/store/types.js';
+import { ensureBuilt, startController, toYaml, type RunningController } from './support/controller.js';
+import { simpleIngress } from './support/ingress.js';
+import { waitFor } from './support/processes.js';
+import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
+
+/**
+ * Issue 11, item 18: an annotation that protects traffic and that Portico does not enforce must never be
+ * ignored (served without the protection): the Ingress is rejected as a whole, naming the annotation.
+ * Its off value asks for nothing and is ignored with the usual warning. Item 15 (part): the keys Portico
+ * ignores are one warning per Ingress, not one per key.
+ */
+jest.setTimeout(60000);
+
+const PREFIX = 'nginx.ingress.kubernetes.io';
+const NOT_ENFORCED = 'is not enforced by Portico; the Ingress is not served rather than served without it';
+
+/** One protection each, with a value that asks for it. */
+const ASKING: Array<[string, string]> = [
+  ['auth-tls-secret', 'default/client-ca'],
+  ['auth-tls-verify-client', 'on'],
+  ['auth-tls-verify-depth', '2'],
+  ['auth-tls-match-cn', 'CN=client'],
+  ['auth-tls-pass-certificate-to-upstream', 'true'],
+  ['auth-tls-error-page', 'https://login.test/'],
+  ['proxy-ssl-secret', 'default/backend-client'],
+  ['proxy-ssl-verify', 'on'],
+  ['proxy-ssl-verify-depth', '2'],
+  ['proxy-ssl-name', 'backend.internal'],
+  ['proxy-ssl-protocols', 'TLSv1.3'],
+  ['enable-modsecurity', 'true'],
+  ['enable-owasp-core-rules', 'true'],
+  ['modsecurity-snippet', 'SecRuleEngine On'],
+  ['auth-snippet', 'proxy_set_header X-Tenant a;'],
+  ['global-rate-limit', '100'],
+];
+
+const annotated = (name: string, host: string, annotations: Record<string, string>) =>
+  simpleIngress(name, host, [['/', 'app']], { annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`${PREFIX}/${k}`, v])) });
+
+const hostOf = (key: string) => `${key}.closed.test`;
+
+function manifests(backends: Backends): KubeObject[] {
+  return [
+    INGRESS_CLASS,
+    ...serviceFor('default', 'app', [backends.by.app!]),
+    ...ASKING.map(([key, value]) => annotated(key, hostOf(key), { [key]: value })),
+    annotated('mtls', 'mtls.closed.test', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-verify-client': 'on', 'auth-tls-verify-depth': '1' }),
+    annotated('off', 'off.closed.test', {
+      'auth-tls-verify-client': 'off',
+      'proxy-ssl-verify': 'off',
+      'enable-modsecurity': 'false',
+      'auth-tls-pass-certificate-to-upstream': 'false',
+    }),
+    annotated('legacy', 'legacy.closed.test', { 'enable-opentelemetry': 'true', 'mirror-target': 'http://mirror.test/', 'limit-whitelist': '10.0.0.0/8' }),
+  ];
+}
+
+describe('protections Portico does not enforce fail closed (real nginx)', () => {
+  let backends: Backends;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    backends = await startBackends('app');
+    s = await startScenario(manifests(backends));
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+    await backends?.stopAll();
+  });
+
+  const rejectionsOf = (name: string) => s.model.rejections.filter((r) => r.ingress.name === name).map((r) => `${r.field}: ${r.reason}`);
+
+  test.each(ASKING)('%s: %s rejects the Ingress as a whole, naming the annotation; its host is not routed', async (key) => {
+    expect((await s.get(hostOf(key), '/')).status).toBe(404);
+    expect((await s.getTls(hostOf(key), '/')).status).toBe(404);
+    const [line, ...more] = rejectionsOf(key);
+    expect(more).toEqual([]);
+    expect(line).toMatch(new RegExp(`^metadata\\.annotations\\[${PREFIX.replace(/\./g, '\\.')}/${key}\\]: .* ${NOT_ENFORCED}$`));
+    expect(s.model.rejections.find((r) => r.ingress.name === key)?.whole).toBe(true);
+  });
+
+  test('an Ingress asking for client certificates is not served; the reason names the first key and the others', async () => {
+    expect((await s.getTls('mtls.closed.test', '/')).status).toBe(404);
+    expect(rejectionsOf('mtls')).toEqual([
+      `metadata.annotations[${PREFIX}/auth-tls-secret]: client-certificate authentication ${NOT_ENFORCED} (also set: auth-tls-verify-client, auth-tls-verify-depth)`,
+    ]);
+  });
+
+  test('off values ask for no protection: served, with one warning listing the ignored keys', async () => {
+    const r = await s.get('off.closed.test', '/x');
+    expect([r.status, r.echo?.service]).toEqual([200, 'app']);
+    expect(rejectionsOf('off')).toEqual([]);
+    expect(s.model.warnings.filter((w) => w.ingress?.name === 'off').map((w) => w.message)).toEqual([
+      `annotations ${['auth-tls-pass-certificate-to-upstream', 'auth-tls-verify-client', 'enable-modsecurity', 'proxy-ssl-verify'].map((k) => `${PREFIX}/${k}`).join(', ')} are not supported by Portico and are ignored`,
+    ]);
+  });
+
+  test('unsupported keys that protect nothing are one warning per Ingress, keys sorted', async () => {
+    expect((await s.get('legacy.closed.test', '/')).status).toBe(200);
+    expect(s.model.warnings.filter((w) => w.ingress?.name === 'legacy').map((w) => w.message)).toEqual([
+      `annotations ${PREFIX}/enable-opentelemetry, ${PREFIX}/limit-whitelist, ${PREFIX}/mirror-target are not supported by Portico and are ignored`,
+    ]);
+  });
+});
+
+describe('portico render: the same on stderr', () => {
+  let backends: Backends;
+  beforeAll(async () => {
+    backends = await startBackends('app');
+    await ensureBuilt();
+  });
+  afterAll(async () => backends?.stopAll());
+
+  test('one rejection line naming the annotation, one warning line per Ingress, exit 3', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portico-closed-'));
+    await writeFile(join(dir, 'all.yaml'), toYaml(manifests(backends)));
+    const r = await execa('node', [resolve('dist/cli/main.js'), 'render', '--manifests', dir, '--state-dir', join(dir, 'state'), '--out', join(dir, 'state', 'nginx.conf')], { reject: false });
+    expect(r.exitCode).toBe(3);
+    const lines = r.stderr.split('\n');
+    expect(lines.filter((l) => l.startsWith('rejected Ingress default/mtls:'))).toEqual([
+      `rejected Ingress default/mtls: metadata.annotations[${PREFIX}/auth-tls-secret]: client-certificate authentication ${NOT_ENFORCED} (also set: auth-tls-verify-client, auth-tls-verify-depth)`,
+    ]);
+    expect(lines.filter((l) => l.startsWith('warning: Ingress default/legacy:'))).toEqual([
+      `warning: Ingress default/legacy: annotations ${PREFIX}/enable-opentelemetry, ${PREFIX}/limit-whitelist, ${PREFIX}/mirror-target are not supported by Portico and are ignored`,
+    ]);
+    expect(lines.filter((l) => l.startsWith('warning: Ingress default/mtls:'))).toEqual([]);
+  });
+});
+
+describe('portico run: a served Ingress that adds an unenforced protection', () => {
+  let backends: Backends;
+  let ctl: RunningController;
+
+  beforeAll(async () => {
+    backends = await startBackends('alpha', 'beta');
+    ctl = await startController({
+      files: {
+        '00-class.yaml': [INGRESS_CLASS],
+        '01-services.yaml': [...serviceFor('default', 'alpha', [backends.by.alpha!]), ...serviceFor('default', 'beta', [backends.by.beta!])],
+        'guarded.yaml': [simpleIngress('guarded', 'guarded.test', [['/', 'alpha']], { uid: 'uid-guarded' })],
+      },
+    });
+  });
+
+  afterAll(async () => {
+    const code = await ctl?.stop();
+    await backends?.stopAll();
+    expect(code).toBe(0);
+  });
+
+  test('keeps its last accepted version serving (the new one is rejected and logged); a new one asking for it is never served', async () => {
+    await ctl.waitForBackend('guarded.test', '/', 'alpha');
+    const guardedTls = { [`${PREFIX}/auth-tls-secret`]: 'default/client-ca', [`${PREFIX}/enable-opentelemetry`]: 'true', [`${PREFIX}/mirror-target`]: 'http://m.test/' };
+    await ctl.writeFile('guarded.yaml', [simpleIngress('guarded', 'guarded.test', [['/', 'beta']], { uid: 'uid-guarded', annotations: guardedTls })]);
+    await ctl.writeFile('fresh.yaml', [simpleIngress('fresh', 'fresh.test', [['/', 'beta']], { uid: 'uid-fresh', annotations: { [`${PREFIX}/proxy-ssl-verify`]: 'on' } })]);
+    const rejected = (name: string) => ctl.logs.find((l) => String(l.message).startsWith(`rejected Ingress default/${name}:`));
+    await waitFor(async () => Boolean(rejected('guarded') && rejected('fresh')), 15000, 'rejections logged');
+    expect(rejected('guarded')).toMatchObject({
+      field: `metadata.annotations[${PREFIX}/auth-tls-secret]`,
+      reason: `client-certificate authentication ${NOT_ENFORCED}`,
+      keepsServing: 'last accepted version',
+    });
+    expect(rejected('fresh')?.field).toBe(`metadata.annotations[${PREFIX}/proxy-ssl-verify]`);
+    // The project's rule: the last accepted version (same uid, without the annotation) keeps serving.
+    expect((await ctl.get('guarded.test', '/')).echo?.service).toBe('alpha');
+    expect((await ctl.get('fresh.test', '/')).status).toBe(404);
+  });
+
+  test('the keys it ignores are one warning line per Ingress in the log, keys sorted', async () => {
+    const ignored = { [`${PREFIX}/mirror-target`]: 'http://m.test/', [`${PREFIX}/enable-opentelemetry`]: 'true', [`${PREFIX}/limit-whitelist`]: '10.0.0.0/8' };
+    await ctl.writeFile('legacy.yaml', [simpleIngress('legacy', 'legacy.test', [['/', 'alpha']], { uid: 'uid-legacy', annotations: ignored })]);
+    await ctl.waitForBackend('legacy.test', '/', 'alpha');
+    expect(ctl.logs.filter((l) => String(l.message).startsWith('warning: Ingress default/legacy:')).map((l) => l.message)).toEqual([
+      `warning: Ingress default/legacy: annotations ${PREFIX}/enable-opentelemetry, ${PREFIX}/limit-whitelist, ${PREFIX}/mirror-target are not supported by Portico and are ignored`,
+    ]);
+  });
+});
