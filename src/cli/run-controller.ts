@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { NginxProcess } from '../apply/nginx-process.js';
 import { prepareStateDir } from '../apply/state-dir.js';
 import { SyncLoop } from '../controller/sync-loop.js';
-import { luaModules } from '../model/dynamic-endpoints.js';
+import { luaModules, newPushToken, pushTokenDigest } from '../model/dynamic-endpoints.js';
 import { startStatusServer, type StatusServer } from '../report/http-server.js';
 import { createLogger } from '../report/logger.js';
 import { ControllerMetrics } from '../report/metrics.js';
@@ -26,7 +26,16 @@ export async function runController(flags: RunFlags): Promise<number> {
       reason: flags.statusPort > 0 ? `no ${luaModule} (Debian package libnginx-mod-http-lua)` : 'they need the status port (--status-port 0 turns it off)',
     });
   }
-  const modelOptions = { ...modelOptionsFrom(flags), statusPort: flags.statusPort || undefined, dynamicEndpoints, nginxModulesDir: flags.nginxModulesDir };
+  // Generated at every start, kept in memory only: nginx.conf gets its digest (model/dynamic-endpoints.ts).
+  const endpointPushToken = dynamicEndpoints ? newPushToken() : undefined;
+  const modelOptions = {
+    ...modelOptionsFrom(flags),
+    statusPort: flags.statusPort || undefined,
+    dynamicEndpoints,
+    nginxModulesDir: flags.nginxModulesDir,
+    controllerPorts: [flags.metricsPort].filter((p) => p > 0),
+    endpointPushDigest: endpointPushToken === undefined ? undefined : pushTokenDigest(endpointPushToken),
+  };
   const metrics = new ControllerMetrics({ stubStatusPort: modelOptions.statusPort, defaultMetrics: true });
   await prepareStateDir(modelOptions.stateDir);
 
@@ -88,6 +97,7 @@ export async function runController(flags: RunFlags): Promise<number> {
     reporters,
     debounceMs: flags.debounceMs,
     minReloadIntervalMs: flags.minReloadIntervalMs,
+    endpointPushToken,
   });
 
   let server: StatusServer | undefined;
