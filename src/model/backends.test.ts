@@ -124,16 +124,16 @@ describe('resolveService', () => {
       { ...slice('own6', [{ name: 'http', port: 10246 }], [{ addresses: ['::ffff:127.0.0.1'] }]), addressType: 'IPv6' },
     ] as KubeObject[]);
     const backend = { service: { name: 'web', port: { name: 'http' } } };
-    const directory = endpointRulesFrom({ ...DEFAULT_MODEL_OPTIONS, statusPort: 10246, controllerPorts: [10254] });
-    expect(directory).toEqual({ allowLoopback: true, ownPorts: [10246, 10254] });
+    const directory = endpointRulesFrom({ ...DEFAULT_MODEL_OPTIONS, statusPort: 10246, controllerPorts: [10254, 10245] });
+    expect(directory).toEqual({ allowLoopback: true, ownPorts: [80, 443, 10246, 10254, 10245] });
     issues = [];
     expect(resolveService('ns', backend, snap, checksWith(directory)).endpoints).toEqual([
       { address: '127.0.0.1', port: 8080 },
       { address: '127.0.0.2', port: 8080 },
     ]);
     expect(issues.map((i) => `${i.object} ${i.field}: ${i.reason}`)).toEqual([
-      `EndpointSlice ns/own endpoints[0].addresses[0]: "127.0.0.1" port 10246 is one of the controller's own loopback ports (status, metrics, debug); the endpoint is left out`,
-      `EndpointSlice ns/own6 endpoints[0].addresses[0]: "::ffff:127.0.0.1" port 10246 is one of the controller's own loopback ports (status, metrics, debug); the endpoint is left out`,
+      `EndpointSlice ns/own endpoints[0].addresses[0]: "127.0.0.1" port 10246 is one of the controller's own loopback ports (nginx's traffic ports, status, metrics, debug); the endpoint is left out`,
+      `EndpointSlice ns/own6 endpoints[0].addresses[0]: "::ffff:127.0.0.1" port 10246 is one of the controller's own loopback ports (nginx's traffic ports, status, metrics, debug); the endpoint is left out`,
     ]);
     const cluster = endpointRulesFrom({ ...DEFAULT_MODEL_OPTIONS, allowLoopbackEndpoints: undefined });
     expect(cluster.allowLoopback).toBe(false);

@@ -69,9 +69,13 @@ export interface EndpointChecks {
   report(issue: EndpointIssue): void;
 }
 
-/** The address rules the operator's options give (ModelOptions.allowLoopbackEndpoints, the controller's ports). */
+/**
+ * The address rules the operator's options give (ModelOptions.allowLoopbackEndpoints) and the ports a
+ * loopback endpoint may never use: the controller's (status, metrics, debug), and nginx's own traffic ports,
+ * where a request would be proxied back to nginx until its worker connections ran out.
+ */
 export function endpointRulesFrom(options: ModelOptions): EndpointAddressRules {
-  const ports = [options.statusPort, ...(options.controllerPorts ?? [])].filter((p): p is number => typeof p === 'number' && p > 0);
+  const ports = [options.httpPort, options.httpsPort, options.statusPort, ...(options.controllerPorts ?? [])].filter((p): p is number => typeof p === 'number' && p > 0);
   return { allowLoopback: options.allowLoopbackEndpoints === true, ownPorts: ports };
 }
 

@@ -13,7 +13,7 @@ export interface EndpointAddressRules {
    * Kubernetes API, where tenants write EndpointSlices.
    */
   allowLoopback: boolean;
-  /** The controller's own ports (status, metrics, debug): refused at a loopback address in every mode. */
+  /** Ports of this controller and its nginx (traffic, status, metrics, debug): refused at a loopback address in every mode. */
   ownPorts: readonly number[];
 }
 
@@ -64,7 +64,7 @@ export function checkEndpointAddress(address: unknown, addressType: string | und
   const family = familyOf(address);
   for (const { list, what } of SPECIAL) if (list.check(address, family)) return `${shown} is ${what}, which Kubernetes refuses for endpoints`;
   if (LOOPBACK.check(address, family)) {
-    if (rules.ownPorts.includes(port)) return `${shown} port ${port} is one of the controller's own loopback ports (status, metrics, debug)`;
+    if (rules.ownPorts.includes(port)) return `${shown} port ${port} is one of the controller's own loopback ports (nginx's traffic ports, status, metrics, debug)`;
     if (!rules.allowLoopback) return `${shown} is a loopback address (127.0.0.0/8, ::1), which Kubernetes refuses for endpoints`;
   }
   return undefined;
