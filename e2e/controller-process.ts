@@ -71,6 +71,7 @@ export async function startControllerProcess(opts: ControllerProcessOptions): Pr
     '--https-port', String(httpsPort),
     '--metrics-port', String(metricsPort),
     '--status-port', '0',
+    '--debug-port', '0',
     '--debounce-ms', '50',
     '--min-reload-interval-ms', '200',
     '--log-format', 'text',

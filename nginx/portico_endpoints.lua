@@ -1,7 +1,8 @@
 -- Upstream endpoints that change without a reload (portico run --dynamic-endpoints).
 --
--- The controller POSTs "UPSTREAM ADDRESS:PORT ADDRESS:PORT ...\n" lines to the loopback status server
--- when only endpoints changed; every worker sees them within REFRESH_SECONDS. Each upstream's
+-- The controller POSTs "UPSTREAM ADDRESS:PORT ADDRESS:PORT ...\n" lines (IPv6 in brackets, as in `server`
+-- lines) to the loopback status server when only endpoints changed, with its per-start secret in the
+-- X-Portico-Push-Token header; every worker sees them within REFRESH_SECONDS. Each upstream's
 -- balancer_by_lua picks from its pushed list, round robin; an upstream nothing was pushed for keeps the
 -- `server` lines of the config. Before every reload the controller pushes the lists of the config it is
 -- about to load, so the dict never holds anything older than a loaded config's `server` lines, and a push
@@ -21,13 +22,29 @@ local REFRESH_SECONDS = 0.1
 local lists = {}
 local seen_version = nil
 
+-- "10.0.0.1:80" or "[fd00::1]:80". The brackets stay: set_current_peer parses its address as nginx
+-- parses a `server` line, where a bare IPv6 address reads as host and port.
 local function parse(raw)
   local peers = {}
   for address in raw:gmatch("%S+") do
-    local host, port = address:match("^%[?([^%]]+)%]?:(%d+)$")
+    local host, port = address:match("^([%d.]+):(%d+)$")
+    if not host then host, port = address:match("^(%[[%x:.]+%]):(%d+)$") end
     if host then peers[#peers + 1] = { host, tonumber(port) } end
   end
   return peers
+end
+
+local function hex(bytes)
+  return (bytes:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- `digest` is the SHA-1 (hex) of the controller's per-start secret, written in nginx.conf; nil when none
+-- was configured, and then no push is accepted. A request proxied here from a traffic port (an endpoint
+-- pointing at this server) does not have the secret.
+local function authorized(digest)
+  local token = ngx.req.get_headers()["x-portico-push-token"]
+  if type(token) ~= "string" or digest == nil then return false end
+  return hex(ngx.sha1_bin(token)) == digest
 end
 
 local function refresh()
@@ -58,7 +75,12 @@ function M.init_worker()
   if not ok then ngx.log(ngx.ERR, "portico: cannot start the endpoint refresh timer: ", err) end
 end
 
-function M.update()
+function M.update(digest)
+  if not authorized(digest) then
+    ngx.status = 403
+    ngx.say("forbidden: endpoint pushes need the controller's token")
+    return
+  end
   ngx.req.read_body()
   local body = ngx.req.get_body_data()
   if not body then

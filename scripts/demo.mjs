@@ -27,6 +27,7 @@ const HTTP_PORT = Number(process.env.PORTICO_HTTP_PORT ?? 8080);
 const HTTPS_PORT = Number(process.env.PORTICO_HTTPS_PORT ?? 8443);
 const METRICS_PORT = Number(process.env.PORTICO_METRICS_PORT ?? 10254);
 const STATUS_PORT = Number(process.env.PORTICO_STATUS_PORT ?? 10246);
+const DEBUG_PORT = Number(process.env.PORTICO_DEBUG_PORT ?? 10245);
 const children = [];
 
 function startBackend(name) {
@@ -132,7 +133,7 @@ try {
   const args = [
     cli, 'run', '--manifests', manifests, '--state-dir', stateDir,
     '--http-port', String(HTTP_PORT), '--https-port', String(HTTPS_PORT),
-    '--metrics-port', String(METRICS_PORT), '--status-port', String(STATUS_PORT),
+    '--metrics-port', String(METRICS_PORT), '--status-port', String(STATUS_PORT), '--debug-port', String(DEBUG_PORT),
     '--log-format', 'text', '--debounce-ms', '100', '--min-reload-interval-ms', '500',
   ];
   controller = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
@@ -168,7 +169,7 @@ Unknown host: 404
 
 The controller:
   curl http://127.0.0.1:${METRICS_PORT}/metrics | grep ^portico_
-  curl http://127.0.0.1:${METRICS_PORT}/debug/config
+  curl http://127.0.0.1:${DEBUG_PORT}/debug/config   (loopback only: --debug-address)
 
 See routing change: edit ${join(manifests, 'ingresses.yaml')}
   (e.g. point the /api path of "shop" at service "web", or add a path) and save; within a second

@@ -137,7 +137,7 @@ describe('portico run --manifests DIR: traffic follows the files', () => {
     expect((await ctl.status('/readyz')).status).toBe(200);
     expect((await ctl.status('/nope')).status).toBe(404);
 
-    const conf = await ctl.status('/debug/config');
+    const conf = await ctl.debug('/debug/config');
     expect(conf.status).toBe(200);
     expect(conf.headers['content-type']).toMatch(/^text\/plain/);
     expect(conf.body).toBe(await readFile(join(ctl.stateDir, 'nginx.conf'), 'utf8'));
@@ -171,10 +171,10 @@ test('before the first config: /readyz 503, /debug/config 404, /healthz 200; the
   const ctl = await startController({ files: { 'class.yaml': [INGRESS_CLASS] }, args: ['--nginx-binary', slowNginx], noWaitReady: true });
   try {
     expect((await ctl.status('/readyz')).status).toBe(503);
-    expect((await ctl.status('/debug/config')).status).toBe(404);
+    expect((await ctl.debug('/debug/config')).status).toBe(404);
     expect((await ctl.status('/healthz')).status).toBe(200);
     await waitFor(async () => (await ctl.status('/readyz')).status === 200, 15000, 'ready');
-    expect((await ctl.status('/debug/config')).body).toContain('http {');
+    expect((await ctl.debug('/debug/config')).body).toContain('http {');
   } finally {
     expect(await ctl.stop()).toBe(0);
   }

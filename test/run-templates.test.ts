@@ -36,21 +36,21 @@ describe('portico run with --template-dir', () => {
 
       // A working customisation shows up in the config in force.
       await writeFile(partial, '        # customised for {{q ingress.name}}\n');
-      await waitFor(async () => (await ctl.status('/debug/config')).body.includes('# customised for "app"'), 10000, 'custom template applied');
+      await waitFor(async () => (await ctl.debug('/debug/config')).body.includes('# customised for "app"'), 10000, 'custom template applied');
 
       // Broken (does not compile): reported, config unchanged, traffic served.
-      const before = (await ctl.status('/debug/config')).body;
+      const before = (await ctl.debug('/debug/config')).body;
       const errorsBefore = (await ctl.metric('portico_template_errors_total'))!;
       await writeFile(partial, '        # broken {{#if}}\n');
       await waitFor(async () => (await ctl.metric('portico_template_errors_total'))! > errorsBefore, 10000, 'template error reported');
       expect(ctl.logs.some((l) => l.level === 'error' && String(l.message).startsWith('templates not loaded'))).toBe(true);
-      expect((await ctl.status('/debug/config')).body).toBe(before);
+      expect((await ctl.debug('/debug/config')).body).toBe(before);
       expect((await ctl.get('app.test', '/')).echo?.service).toBe('one');
 
       // Ingress changes keep flowing, rendered with the last good templates.
       await ctl.writeFile('app.yaml', [simpleIngress('app', 'app.test', [['/', 'two']])]);
       await ctl.waitForBackend('app.test', '/', 'two');
-      expect((await ctl.status('/debug/config')).body).toContain('# customised for "app"');
+      expect((await ctl.debug('/debug/config')).body).toContain('# customised for "app"');
 
       // Compiles, but nginx -t refuses it for every location: the templates are at fault, not the Ingresses.
       const errorsMid = (await ctl.metric('portico_template_errors_total'))!;
@@ -58,11 +58,11 @@ describe('portico run with --template-dir', () => {
       await waitFor(async () => (await ctl.metric('portico_template_errors_total'))! > errorsMid, 10000, 'nginx -t failure of the templates reported');
       expect(await ctl.metric('portico_ingresses_excluded')).toBe(0);
       expect((await ctl.get('app.test', '/')).echo?.service).toBe('two');
-      expect((await ctl.status('/debug/config')).body).not.toContain('portico_no_such_directive');
+      expect((await ctl.debug('/debug/config')).body).not.toContain('portico_no_such_directive');
 
       // Fixed: applied again.
       await writeFile(partial, '        # fixed {{q ingress.name}}\n');
-      await waitFor(async () => (await ctl.status('/debug/config')).body.includes('# fixed "app"'), 10000, 'fixed template applied');
+      await waitFor(async () => (await ctl.debug('/debug/config')).body.includes('# fixed "app"'), 10000, 'fixed template applied');
       expect(await ctl.metric('portico_reload_failures_total')).toBe(0);
     } finally {
       expect(await ctl.stop()).toBe(0);

@@ -39,7 +39,7 @@ export async function startController({ manifests, base, debounceMs, minReloadIn
   const args = [
     CLI, 'run', '--manifests', manifests, '--state-dir', stateDir,
     '--http-port', String(httpPort), '--https-port', String(httpsPort),
-    '--metrics-port', String(metricsPort), '--status-port', String(statusPort), '--log-level', 'info',
+    '--metrics-port', String(metricsPort), '--status-port', String(statusPort), '--debug-port', '0', '--log-level', 'info',
   ];
   if (debounceMs !== undefined) args.push('--debounce-ms', String(debounceMs));
   if (minReloadIntervalMs !== undefined) args.push('--min-reload-interval-ms', String(minReloadIntervalMs));

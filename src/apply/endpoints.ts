@@ -1,4 +1,5 @@
 import type { NginxModel } from '../model/types.js';
+import { socketAddress } from '../render/helpers.js';
 
 /**
  * Endpoint changes without a reload (nginx/portico_endpoints.lua). A dynamic upstream's `server` lines end
@@ -12,13 +13,13 @@ export function withoutDynamicEndpoints(text: string): string {
   return text.replace(DYNAMIC_ENDPOINT_LINE, '');
 }
 
-/** Upstream name → its endpoints as the Lua module reads them ("ADDRESS:PORT ADDRESS:PORT"). */
+/** Upstream name → its endpoints as the Lua module reads them ("ADDRESS:PORT ADDRESS:PORT", IPv6 in brackets as in `server` lines). */
 export type EndpointSets = ReadonlyMap<string, string>;
 
 export function dynamicEndpointSets(model: NginxModel): EndpointSets {
   const sets = new Map<string, string>();
   for (const u of model.upstreams) {
-    if (u.dynamic) sets.set(u.name, u.endpoints.map((e) => `${e.address}:${e.port}`).join(' '));
+    if (u.dynamic) sets.set(u.name, u.endpoints.map((e) => socketAddress(e.address, e.port)).join(' '));
   }
   return sets;
 }
@@ -35,12 +36,23 @@ export class EndpointPushError extends Error {
   }
 }
 
-/** Sends the changed lists to nginx's loopback status server; every worker uses them within 0.1 s (REFRESH_SECONDS). */
-export async function pushEndpoints(statusPort: number, changes: ReadonlyArray<[string, string]>, timeoutMs = 10_000): Promise<void> {
+/** The header a push carries its secret in (model/dynamic-endpoints.ts newPushToken); nginx compares its digest. */
+export const PUSH_TOKEN_HEADER = 'x-portico-push-token';
+
+/**
+ * Sends the changed lists to nginx's loopback status server, with the per-start secret; every worker uses
+ * them within 0.1 s (REFRESH_SECONDS).
+ */
+export async function pushEndpoints(statusPort: number, token: string, changes: ReadonlyArray<[string, string]>, timeoutMs = 10_000): Promise<void> {
   const body = changes.map(([name, endpoints]) => `${name} ${endpoints}\n`).join('');
   let res: Response;
   try {
-    res = await fetch(`http://127.0.0.1:${statusPort}/portico/endpoints`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(`http://127.0.0.1:${statusPort}/portico/endpoints`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', [PUSH_TOKEN_HEADER]: token },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (err) {
     const cause = (err as Error & { cause?: Error }).cause;
     throw new EndpointPushError((cause ?? (err as Error)).message);

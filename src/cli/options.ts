@@ -84,6 +84,9 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     stateDir: resolve(flags.stateDir),
     allowSnippetAnnotations: flags.allowSnippetAnnotations,
     resolvers: systemResolvers(),
+    // Directory mode (render, run --manifests): the operator's own files, whose local backends run on
+    // 127.0.0.1. Objects from the Kubernetes API never get loopback endpoints (model/endpoint-addresses.ts).
+    allowLoopbackEndpoints: (flags.manifests ?? []).length > 0,
   };
 }
 

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { NginxProcess } from '../apply/nginx-process.js';
 import { prepareStateDir } from '../apply/state-dir.js';
 import { SyncLoop } from '../controller/sync-loop.js';
-import { luaModules } from '../model/dynamic-endpoints.js';
-import { startStatusServer, type StatusServer } from '../report/http-server.js';
+import { luaModules, newPushToken, pushTokenDigest } from '../model/dynamic-endpoints.js';
+import { startDebugServer, startStatusServer, type StatusServer } from '../report/http-server.js';
 import { createLogger } from '../report/logger.js';
 import { ControllerMetrics } from '../report/metrics.js';
 import type { Reporter } from '../report/types.js';
@@ -26,7 +26,16 @@ export async function runController(flags: RunFlags): Promise<number> {
       reason: flags.statusPort > 0 ? `no ${luaModule} (Debian package libnginx-mod-http-lua)` : 'they need the status port (--status-port 0 turns it off)',
     });
   }
-  const modelOptions = { ...modelOptionsFrom(flags), statusPort: flags.statusPort || undefined, dynamicEndpoints, nginxModulesDir: flags.nginxModulesDir };
+  // Generated at every start, kept in memory only: nginx.conf gets its digest (model/dynamic-endpoints.ts).
+  const endpointPushToken = dynamicEndpoints ? newPushToken() : undefined;
+  const modelOptions = {
+    ...modelOptionsFrom(flags),
+    statusPort: flags.statusPort || undefined,
+    dynamicEndpoints,
+    nginxModulesDir: flags.nginxModulesDir,
+    controllerPorts: [flags.metricsPort, flags.debugPort].filter((p) => p > 0),
+    endpointPushDigest: endpointPushToken === undefined ? undefined : pushTokenDigest(endpointPushToken),
+  };
   const metrics = new ControllerMetrics({ stubStatusPort: modelOptions.statusPort, defaultMetrics: true });
   await prepareStateDir(modelOptions.stateDir);
 
@@ -88,9 +97,11 @@ export async function runController(flags: RunFlags): Promise<number> {
     reporters,
     debounceMs: flags.debounceMs,
     minReloadIntervalMs: flags.minReloadIntervalMs,
+    endpointPushToken,
   });
 
   let server: StatusServer | undefined;
+  let debugServer: StatusServer | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info('shutting down: nginx finishes in-flight requests', { signal });
     finish(0);
@@ -100,6 +111,14 @@ export async function runController(flags: RunFlags): Promise<number> {
 
   let code: number;
   try {
+    // Before the metrics port: a probe that answers means the debug port is up too.
+    if (flags.debugPort > 0) {
+      // Optional: a debug port someone else holds is told, and the controller serves on without it.
+      debugServer = await startDebugServer({ port: flags.debugPort, host: flags.debugAddress, probe: { configInForce: () => loop.configInForce } }).catch((err: Error) => {
+        logger.error('the debug server is not started', { address: flags.debugAddress, port: flags.debugPort, error: err.message });
+        return undefined;
+      });
+    }
     server = await startStatusServer({
       port: flags.metricsPort,
       metrics,
@@ -110,7 +129,6 @@ export async function runController(flags: RunFlags): Promise<number> {
           return { ok: true };
         },
         ready: () => loop.ready && nginx.running,
-        configInForce: () => loop.configInForce,
       },
     });
     logger.info('portico run started', {
@@ -119,6 +137,7 @@ export async function runController(flags: RunFlags): Promise<number> {
       httpPort: modelOptions.httpPort,
       httpsPort: modelOptions.httpsPort,
       metricsPort: server.port,
+      debug: debugServer ? `${debugServer.address.includes(':') ? `[${debugServer.address}]` : debugServer.address}:${debugServer.port}` : 'off',
       dynamicEndpoints,
     });
     await Promise.race([loop.start(), finished]);
@@ -137,6 +156,7 @@ export async function runController(flags: RunFlags): Promise<number> {
   await loop.stop().catch((err: Error) => logger.error('stopping the sync loop', { error: err.message }));
   await nginx.stop();
   await server?.close();
+  await debugServer?.close();
   logger.info('portico run stopped', { exitCode: code });
   await new Promise<void>((r) => logger.on('finish', r).end());
   // Anything a library left open must not keep a stopped controller alive.

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isIP } from 'node:net';
 import { DEFAULT_MODEL_OPTIONS } from '../model/types.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../report/log-levels.js';
 import { addCommonFlags, type CommonFlags } from './options.js';
@@ -13,6 +14,8 @@ export interface RunFlags extends CommonFlags {
   electionId: string;
   metricsPort: number;
   statusPort: number;
+  debugPort: number;
+  debugAddress: string;
   debounceMs: number;
   minReloadIntervalMs: number;
   logFormat: LogFormat;
@@ -43,6 +46,11 @@ function addresses(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...list];
 }
 
+function ipAddress(value: string): string {
+  if (isIP(value) === 0) throw new InvalidArgumentError('must be an IP address (127.0.0.1, ::1, 0.0.0.0 for every interface)');
+  return value;
+}
+
 function namespacedName(value: string): string {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) throw new InvalidArgumentError('must be NAMESPACE/NAME');
   return value;
@@ -56,8 +64,10 @@ export function runCommand(): Command {
     .option('--publish-service <namespace/name>', 'Service whose address is published in Ingress status', namespacedName)
     .option('--publish-status-address <addr>', 'address(es) published in Ingress status (repeatable or comma list)', addresses)
     .option('--election-id <name>', 'name of the Lease used for leader election', 'portico-leader')
-    .option('--metrics-port <n>', 'port of /healthz, /readyz, /metrics and /debug/config (all interfaces)', port(true), 10254)
+    .option('--metrics-port <n>', 'port of /healthz, /readyz and /metrics (all interfaces)', port(true), 10254)
     .option('--status-port <n>', "loopback port of nginx's stub_status (scraped into /metrics); 0 turns it off", port(true), 10246)
+    .option('--debug-port <n>', 'port of /debug/config (the nginx.conf in force); 0 turns it off', port(true), 10245)
+    .option('--debug-address <addr>', 'address the debug port listens on: loopback unless opened (0.0.0.0: every interface)', ipAddress, '127.0.0.1')
     .option('--debounce-ms <ms>', 'changes this close together are coalesced into one sync; the first change after a quiet period syncs at once', millis, 100)
     .option('--min-reload-interval-ms <ms>', 'minimum time between two nginx reloads', millis, 1000)
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json'))

@@ -34,6 +34,8 @@ export interface SyncLoopOptions {
   minReloadIntervalMs?: number;
   /** Debounce of template file events (default 100 ms). */
   templateDebounceMs?: number;
+  /** Dynamic endpoints: the per-start secret each push carries (modelOptions.endpointPushDigest is its digest). Never logged. */
+  endpointPushToken?: string;
 }
 
 /**
@@ -150,7 +152,7 @@ export class SyncLoop {
     const next = dynamicEndpointSets(plan.model);
     const gone: Array<[string, string]> = [...this.endpointSets.keys()].filter((name) => !next.has(name)).map((name) => [name, '']);
     try {
-      await pushEndpoints(plan.model.options.statusPort!, [...next, ...gone]);
+      await pushEndpoints(plan.model.options.statusPort!, this.opts.endpointPushToken ?? '', [...next, ...gone]);
       return next;
     } catch (err) {
       // Before the first start nothing listens; later, the next push sends every list again.
@@ -267,7 +269,7 @@ export class SyncLoop {
     const next = dynamicEndpointSets(plan.model);
     const changes = changedEndpointSets(this.endpointSets, next);
     try {
-      if (changes.length > 0) await pushEndpoints(modelOptions.statusPort!, changes);
+      if (changes.length > 0) await pushEndpoints(modelOptions.statusPort!, this.opts.endpointPushToken ?? '', changes);
       const res = await applyConfig({ nginxBinary: this.opts.nginxBinary, stateDir: modelOptions.stateDir, text: plan.text, fingerprint, checked: true, reload: async () => undefined });
       this.fingerprint = fingerprint;
       this.appliedText = plan.text;

@@ -1,7 +1,8 @@
 import type { Snapshot } from '../store/snapshot.js';
 import type { EndpointSlice, IngressBackend } from '../store/types.js';
-import type { Backend, IngressRef, Upstream, UpstreamEndpoint } from './types.js';
-import { checkIPAddress, checkObjectName, checkPortName, checkPortNumber } from './validate.js';
+import { checkEndpointAddress, type EndpointAddressRules } from './endpoint-addresses.js';
+import type { Backend, IngressRef, ModelOptions, Upstream, UpstreamEndpoint } from './types.js';
+import { checkObjectName, checkPortName, checkPortNumber } from './validate.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -53,6 +54,37 @@ export function checkBackendFields(backend: IngressBackend | undefined, field: s
   return undefined;
 }
 
+/** An endpoint (or a slice port) left out, naming the EndpointSlice and its field. */
+export interface EndpointIssue {
+  /** e.g. `EndpointSlice default/web-abc12`. */
+  object: string;
+  /** e.g. `endpoints[0].addresses[1]`. */
+  field: string;
+  reason: string;
+}
+
+/** How endpoints are checked while a Service is resolved, and where what is left out is told. */
+export interface EndpointChecks {
+  rules: EndpointAddressRules;
+  report(issue: EndpointIssue): void;
+}
+
+/**
+ * The address rules the operator's options give (ModelOptions.allowLoopbackEndpoints) and the ports a
+ * loopback endpoint may never use: the controller's (status, metrics, debug), and nginx's own traffic ports,
+ * where a request would be proxied back to nginx until its worker connections ran out.
+ */
+export function endpointRulesFrom(options: ModelOptions): EndpointAddressRules {
+  const ports = [options.httpPort, options.httpsPort, options.statusPort, ...(options.controllerPorts ?? [])].filter((p): p is number => typeof p === 'number' && p > 0);
+  return { allowLoopback: options.allowLoopbackEndpoints === true, ownPorts: ports };
+}
+
+/** The list, an empty one for a missing field, or undefined for a field that is not a list. */
+function listOf<T>(value: T[] | null | undefined): T[] | undefined {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : undefined;
+}
+
 export interface ResolvedService {
   /** A key for (namespace, service, port); the upstream's name is derived from it. */
   key: string;
@@ -66,9 +98,10 @@ export interface ResolvedService {
 /**
  * Resolves a validated service backend to its endpoints: the Service port (by number or name), the
  * EndpointSlices labelled with the Service, the slice port with the Service port's name, ready endpoints,
- * or serving-and-terminating ones when none is ready.
+ * or serving-and-terminating ones when none is ready. An address or port nginx cannot use, or that
+ * `checks.rules` refuse, is left out and reported through `checks.report`; the other endpoints stay.
  */
-export function resolveService(namespace: string, backend: IngressBackend, snapshot: Snapshot): ResolvedService {
+export function resolveService(namespace: string, backend: IngressBackend, snapshot: Snapshot, checks: EndpointChecks): ResolvedService {
   const name = backend.service!.name!;
   const port = backend.service!.port!;
   const portLabel = port.number !== undefined ? String(port.number) : port.name!;
@@ -86,19 +119,36 @@ export function resolveService(namespace: string, backend: IngressBackend, snaps
   const terminating = new Map<string, UpstreamEndpoint>();
   for (const slice of slicesOfService(snapshot, namespace, name)) {
     if (slice.addressType && slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
-    const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === portName);
-    if (!slicePort || checkPortNumber(slicePort.port)) continue;
-    for (const ep of slice.endpoints ?? []) {
-      const cond = ep.conditions ?? {};
+    const object = `EndpointSlice ${slice.metadata?.namespace ?? ''}/${slice.metadata?.name ?? ''}`;
+    // A manifest is any YAML: a field of the wrong shape is reported, never a crash.
+    const ports = listOf(slice.ports);
+    const endpoints = listOf(slice.endpoints);
+    if (!ports || !endpoints) {
+      checks.report({ object, field: ports ? 'endpoints' : 'ports', reason: 'must be a list' });
+      continue;
+    }
+    const portIndex = ports.findIndex((p) => (p?.name ?? '') === portName);
+    if (portIndex < 0) continue;
+    const port = ports[portIndex]!.port;
+    const portReason = checkPortNumber(port);
+    if (portReason) {
+      checks.report({ object, field: `ports[${portIndex}].port`, reason: `${portReason}; the slice's endpoints are left out` });
+      continue;
+    }
+    endpoints.forEach((ep, i) => {
+      const addresses = listOf(ep?.addresses);
+      if (!addresses) return checks.report({ object, field: `endpoints[${i}].addresses`, reason: 'must be a list' });
+      const cond = ep?.conditions ?? {};
       const isReady = cond.ready !== false;
       const isServingTerminating = cond.serving !== false && cond.terminating === true;
       const target = isReady ? ready : isServingTerminating ? terminating : undefined;
-      if (!target) continue;
-      for (const address of ep.addresses ?? []) {
-        if (checkIPAddress(address)) continue;
-        target.set(`${address}|${slicePort.port}`, { address, port: slicePort.port! });
-      }
-    }
+      if (!target) return;
+      addresses.forEach((address, j) => {
+        const reason = checkEndpointAddress(address, slice.addressType, port as number, checks.rules);
+        if (reason) return checks.report({ object, field: `endpoints[${i}].addresses[${j}]`, reason: `${reason}; the endpoint is left out` });
+        target.set(`${address}|${port}`, { address, port: port as number });
+      });
+    });
   }
   const chosen = ready.size > 0 ? ready : terminating;
   const endpoints = [...chosen.values()].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);

@@ -7,7 +7,7 @@ import { applyWwwRedirects } from './annotations/redirect.js';
 import { applyServerAliases } from './annotations/server-alias.js';
 import { resolveServiceUpstream, withProtocol } from './annotations/service-upstream.js';
 import { redirectsToHttps } from './annotations/ssl-redirect.js';
-import { backendFor, checkBackendFields, resolveService } from './backends.js';
+import { backendFor, checkBackendFields, endpointRulesFrom, resolveService, type EndpointChecks } from './backends.js';
 import { parseGlobalConfig, type GlobalConfig } from './config.js';
 import { compareHosts, hostOwnerNamespaces, serverNamesFor } from './hosts.js';
 import { LIMITS } from './limits.js';
@@ -209,10 +209,21 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     keepaliveTimeoutSeconds: config.upstreamKeepaliveTimeoutSeconds,
     dynamicEndpoints: dynamicEndpointsOn(options),
   };
+  // An endpoint left out is told once per sync, however many paths use its Service.
+  const endpointIssues = new Set<string>();
+  const endpointChecks: EndpointChecks = {
+    rules: endpointRulesFrom(options),
+    report: (issue) => {
+      const message = `${issue.field}: ${issue.reason}`;
+      if (endpointIssues.has(`${issue.object}|${message}`)) return;
+      endpointIssues.add(`${issue.object}|${message}`);
+      warnings.push({ object: issue.object, message });
+    },
+  };
   const backendOf = (namespace: string, b: NonNullable<Ingress['spec']>['defaultBackend'], annotations?: IngressAnnotations): Backend => {
     const policy = upstreamPolicy(annotations, config);
     const warn = (message: string) => warnings.push({ object: `Service ${namespace}/${b?.service?.name ?? ''}`, message });
-    const resolved = resolveServiceUpstream(namespace, b!, snapshot, annotations, warn) ?? resolveService(namespace, b!, snapshot);
+    const resolved = resolveServiceUpstream(namespace, b!, snapshot, annotations, warn, endpointChecks) ?? resolveService(namespace, b!, snapshot, endpointChecks);
     return backendFor(resolved, upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config) });
   };
 

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { ModelOptions } from './types.js';
 
 /** Below the state dir: nginx/portico_endpoints.lua is copied here, and nginx's lua_package_path points here. */
@@ -12,4 +13,22 @@ export function luaModules(modulesDir: string): { ndkModule: string; luaModule: 
 /** Dynamic endpoints are pushed through the loopback status server, so they need it. */
 export function dynamicEndpointsOn(options: ModelOptions): boolean {
   return options.dynamicEndpoints === true && (options.statusPort ?? 0) > 0;
+}
+
+/**
+ * The per-start secret a push must carry: 256 random bits, held only in the controller's memory. An
+ * EndpointSlice pointing at the loopback status server, or anything else that reaches it on 127.0.0.1,
+ * cannot push without it.
+ */
+export function newPushToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * What nginx.conf holds instead of the secret (and what /debug/config may show): its SHA-1, hex. Debian's
+ * Lua module offers SHA-1 (ngx.sha1_bin) with no other package; for a 256-bit random secret only preimage
+ * resistance matters, which SHA-1's known weaknesses (collisions) do not touch.
+ */
+export function pushTokenDigest(token: string): string {
+  return createHash('sha1').update(token).digest('hex');
 }

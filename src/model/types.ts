@@ -30,6 +30,19 @@ export interface ModelOptions {
   dynamicEndpoints?: boolean;
   /** Where nginx's dynamic modules are (Debian: /usr/lib/nginx/modules). */
   nginxModulesDir?: string;
+  /**
+   * Loopback endpoint addresses (127.0.0.0/8, ::1) are served: set for directory mode (`--manifests`, the
+   * operator's own files); unset for the Kubernetes API, where tenants write EndpointSlices and Kubernetes
+   * refuses such addresses itself (model/endpoint-addresses.ts).
+   */
+  allowLoopbackEndpoints?: boolean;
+  /** The controller's own ports besides statusPort (metrics, debug): never an endpoint at a loopback address. */
+  controllerPorts?: number[];
+  /**
+   * Dynamic endpoints: the SHA-1 digest (hex) of the per-start secret the controller sends with each push;
+   * nginx accepts a push only with the secret (nginx/portico_endpoints.lua). The secret itself is not here.
+   */
+  endpointPushDigest?: string;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
@@ -42,6 +55,8 @@ export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
   stateDir: '/etc/nginx',
   allowSnippetAnnotations: false,
   nginxModulesDir: '/usr/lib/nginx/modules',
+  // render's defaults: the manifests are the operator's own files.
+  allowLoopbackEndpoints: true,
 };
 
 export interface IngressRef {

@@ -1,4 +1,5 @@
 import type Handlebars from 'handlebars';
+import { isIP } from 'node:net';
 /**
  * Template helpers: the second layer of defence. Validators already allowlisted every value; these
  * quote and escape it anyway, and refuse control characters outright, so that a validator bug alone
@@ -39,6 +40,21 @@ export function token(value: unknown): string {
 }
 
 /**
+ * An IP address as nginx reads it where a port may follow (`server`): IPv6 in brackets. Only
+ * what net.isIP accepts, without a zone id (`fe80::1%eth0`), which nginx cannot parse.
+ */
+export function ipAddress(value: unknown): string {
+  if (typeof value !== 'string' || value.includes('%') || isIP(value) === 0) throw new RenderError(`not an IP address nginx can write: ${JSON.stringify(value)}`);
+  return isIP(value) === 6 ? `[${value}]` : value;
+}
+
+/** `ADDRESS:PORT` for an upstream `server` line and for an endpoint push: `10.0.0.1:80`, `[fd00::1]:80`. */
+export function socketAddress(address: unknown, port: unknown): string {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw new RenderError(`not a port number: ${JSON.stringify(port)}`);
+  return `${ipAddress(address)}:${port}`;
+}
+
+/**
  * Raw directives from a snippet annotation (the one place text from an Ingress is not quoted), indented by
  * `indent` spaces. The family's checkSnippet already refused it unless safe; this layer independently
  * refuses control characters, non-ASCII, unbalanced braces and the most dangerous directives.
@@ -75,6 +91,7 @@ export const HELPERS = {
   q: quote,
   int: integer,
   tok: token,
+  hostport: (address: unknown, port: unknown) => socketAddress(address, port),
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,
   or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),

@@ -30,7 +30,7 @@ function restartArgs(ctl: RunningController): string[] {
   return [
     CLI, 'run', '--manifests', ctl.dir, '--state-dir', ctl.stateDir,
     '--http-port', String(ctl.httpPort), '--https-port', String(ctl.httpsPort),
-    '--metrics-port', String(ctl.metricsPort), '--status-port', String(ctl.statusPort),
+    '--metrics-port', String(ctl.metricsPort), '--status-port', String(ctl.statusPort), '--debug-port', String(ctl.debugPort),
     '--debounce-ms', '50', '--min-reload-interval-ms', '200', '--log-level', 'debug',
   ];
 }

@@ -80,7 +80,7 @@ describe('state directory unwritable or full at write time', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect((await c.get(`${host}.test`, '/')).status).toBe(404);
     expect(await conf()).toBe(confBefore);
-    expect((await c.status('/debug/config')).body).toBe(confBefore);
+    expect((await c.debug('/debug/config')).body).toBe(confBefore);
     expect((await c.status('/healthz')).status).toBe(200);
     const errors = (await failedSyncs()) - errorsBefore;
 

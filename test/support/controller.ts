@@ -51,6 +51,8 @@ export interface RunningController {
   httpsPort: number;
   metricsPort: number;
   statusPort: number;
+  /** The loopback port of /debug/config (--debug-port). */
+  debugPort: number;
   child: ResultPromise;
   /** Parsed JSON log lines so far. */
   logs: Array<Record<string, unknown> & { level: string; message: string }>;
@@ -59,6 +61,8 @@ export interface RunningController {
   get(host: string, path: string, extra?: Partial<RequestOptions>): Promise<Reply>;
   /** GET on the metrics port. */
   status(path: string): Promise<Reply>;
+  /** GET on the debug port (127.0.0.1): /debug/config. */
+  debug(path: string): Promise<Reply>;
   metric(name: string, labels?: Record<string, string>): Promise<number | undefined>;
   /** Waits until a request answers with the given backend (echo service name) or status. */
   waitForBackend(host: string, path: string, service: string | null, status?: number, timeoutMs?: number): Promise<Reply>;
@@ -101,11 +105,11 @@ export async function startController(opts: ControllerOptions = {}): Promise<Run
   const stateDir = join(base, 'state');
   await mkdir(dir, { recursive: true });
   for (const [name, content] of Object.entries(opts.files ?? {})) await writeFile(join(dir, name), toYaml(content));
-  const [httpPort, httpsPort, metricsPort, statusPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [httpPort, httpsPort, metricsPort, statusPort, debugPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const args = [
     CLI, 'run', '--manifests', dir, '--state-dir', stateDir,
     '--http-port', String(httpPort), '--https-port', String(httpsPort),
-    '--metrics-port', String(metricsPort), '--status-port', String(statusPort),
+    '--metrics-port', String(metricsPort), '--status-port', String(statusPort), '--debug-port', String(debugPort),
     '--debounce-ms', String(opts.debounceMs ?? 50), '--min-reload-interval-ms', String(opts.minReloadIntervalMs ?? 200),
     '--log-level', 'debug',
     ...(opts.templateDir ? ['--template-dir', opts.templateDir] : []),
@@ -140,12 +144,14 @@ export async function startController(opts: ControllerOptions = {}): Promise<Run
     httpsPort,
     metricsPort,
     statusPort,
+    debugPort,
     child,
     logs,
     writeFile: (name, content) => writeFile(join(dir, name), toYaml(content)),
     removeFile: (name) => rm(join(dir, name), { force: true }),
     get: (host, path, extra = {}) => request({ port: httpPort, host, path, ...extra }),
     status,
+    debug: (path) => request({ port: debugPort, path }),
     metric: async (name, labels) => metricValue((await status('/metrics')).body, name, labels),
     waitForBackend: async (host, path, service, want = 200, timeoutMs = 10000) => {
       let last: Reply | undefined;

@@ -1,8 +1,9 @@
 import type { Snapshot } from '../../store/snapshot.js';
 import type { IngressBackend } from '../../store/types.js';
-import { resolveService, type ResolvedService } from '../backends.js';
+import { resolveService, type EndpointChecks, type ResolvedService } from '../backends.js';
+import { checkEndpointAddress } from '../endpoint-addresses.js';
 import type { Backend } from '../types.js';
-import { checkIPAddress } from '../validate.js';
+import { checkPortNumber } from '../validate.js';
 import type { BackendProtocolAnnotation } from './backend-protocol.js';
 import type { UpstreamHeadersAnnotation } from './upstream-headers.js';
 import { boolAnnotation } from './redirect-common.js';
@@ -31,15 +32,23 @@ export function resolveServiceUpstream(
   snapshot: Snapshot,
   annotations: { serviceUpstream: ServiceUpstreamAnnotation } | undefined,
   warn: (message: string) => void,
+  checks: EndpointChecks,
 ): ResolvedService | undefined {
   if (!annotations?.serviceUpstream.enabled) return undefined;
-  const byEndpoints = resolveService(namespace, backend, snapshot);
+  const byEndpoints = resolveService(namespace, backend, snapshot, checks);
   const svc = snapshot.services.get(`${namespace}/${backend.service?.name ?? ''}`);
   const port = (svc?.spec?.ports ?? []).find((p) => (backend.service?.port?.number !== undefined ? p.port === backend.service.port.number : p.name === backend.service?.port?.name));
   if (!svc || !port?.port) return byEndpoints;
   const ip = svc.spec?.clusterIP;
-  if (!ip || ip === 'None' || checkIPAddress(ip)) {
+  if (!ip || ip === 'None') {
     warn(`service-upstream: Service ${namespace}/${svc.metadata?.name} has no cluster IP; its endpoints are used`);
+    return byEndpoints;
+  }
+  // The same rules as for endpoints: the cluster IP reaches a server line too.
+  const portReason = checkPortNumber(port.port);
+  const ipReason = portReason ? undefined : checkEndpointAddress(ip, undefined, port.port, checks.rules);
+  if (portReason || ipReason) {
+    warn(`service-upstream: ${portReason ? `spec.ports: port ${JSON.stringify(port.port)} ${portReason}` : `spec.clusterIP: ${ipReason}`}; its endpoints are used`);
     return byEndpoints;
   }
   return { key: `${byEndpoints.key}.clusterip`, service: byEndpoints.service, servicePort: byEndpoints.servicePort, endpoints: [{ address: ip, port: port.port }] };
