@@ -1,5 +1,6 @@
-import { chmod, chown, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { STATE_FILE_FOLDERS } from '../model/state-files.js';
 import { SELF_SIGNED_CERT_PATH } from '../model/tls.js';
 import type { StateFile } from '../model/types.js';
 
@@ -91,3 +92,31 @@ export async function ensureSelfSignedCertificate(stateDir: string): Promise<str
   await rm(certFile, { force: true });
   return path;
 }
+
+/**
+ * Removes the files below the state file folders (certs/, auth/, lua/) that `used` (paths relative to
+ * the state dir) does not name: keys of deleted TLS Secrets, htpasswd files of deleted Ingresses, the
+ * files of configs that were checked and refused, leftovers of an interrupted write. Call it only once
+ * the config that uses `used` is in force. The self-signed fallback certificate is kept: it is generated
+ * once per state dir, and a later fallback reuses it. Returns the paths removed.
+ */
+export async function removeUnusedStateFiles(stateDir: string, used: ReadonlySet<string>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const folder of STATE_FILE_FOLDERS) {
+    let entries;
+    try {
+      entries = await readdir(statePath(stateDir, folder), { withFileTypes: true });
+    } catch {
+      continue; // not there: nothing to remove
+    }
+    for (const entry of entries) {
+      const path = `${folder}/${entry.name}`;
+      if (used.has(path) || path === SELF_SIGNED_CERT_PATH) continue;
+      if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+      await rm(statePath(stateDir, path), { force: true });
+      removed.push(path);
+    }
+  }
+  return removed;
+}
+

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { open } from 'node:fs/promises';
-import { materializeStateFiles, renderSnapshot } from '../pipeline.js';
+import { materializeStateFiles, removeStateFilesNotUsedBy, renderSnapshot } from '../pipeline.js';
 import { compileRenderer } from '../render/render.js';
 import { loadTemplateSources } from '../render/templates.js';
 import { rejectionLine, warningLine } from '../report/messages.js';
@@ -59,6 +59,8 @@ export function renderCommand(): Command {
     await materializeStateFiles(model);
     if (flags.out) await writeTextInSlices(flags.out, text);
     else process.stdout.write(text);
+    // The config is written: files of deleted Secrets and Ingresses from earlier renders go.
+    await removeStateFilesNotUsedBy(model);
     for (const w of model.warnings) process.stderr.write(`${warningLine(w)}\n`);
     for (const r of model.rejections) process.stderr.write(`${rejectionLine(r)}\n`);
     if (model.rejections.length > 0) process.exitCode = EXIT_REJECTED;
