@@ -1,4 +1,4 @@
-import { prepareStateDir, ensureSelfSignedCertificate, removeUnusedStateFiles, writeStateFiles } from './apply/state-dir.js';
+import { prepareStateDir, ensureSelfSignedCertificate, removeUnusedStateFiles, resolveWorkerUser, workerAccessProblem, workerUserDirective, writeStateFiles } from './apply/state-dir.js';
 import { readFile } from 'node:fs/promises';
 import { buildModel } from './model/build.js';
 import { dynamicEndpointsOn, LUA_DIR } from './model/dynamic-endpoints.js';
@@ -53,3 +53,11 @@ export function removeStateFilesNotUsedBy(model: NginxModel): Promise<string[]> 
   return removeUnusedStateFiles(model.options.stateDir, stateFilesUsedBy(model));
 }
 
+/**
+ * Creates the state dir and says why nginx's workers could not use it (see workerAccessProblem), for
+ * the user the config (or the main template) names: render and run refuse to start on such a directory.
+ */
+export async function stateDirProblem(stateDir: string, configText: string): Promise<string | undefined> {
+  await prepareStateDir(stateDir);
+  return workerAccessProblem(stateDir, await resolveWorkerUser(workerUserDirective(configText)));
+}

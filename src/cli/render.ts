@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { open } from 'node:fs/promises';
-import { materializeStateFiles, removeStateFilesNotUsedBy, renderSnapshot } from '../pipeline.js';
+import { materializeStateFiles, removeStateFilesNotUsedBy, renderSnapshot, stateDirProblem } from '../pipeline.js';
 import { compileRenderer } from '../render/render.js';
 import { loadTemplateSources } from '../render/templates.js';
 import { rejectionLine, warningLine } from '../report/messages.js';
@@ -56,6 +56,8 @@ export function renderCommand(): Command {
     const renderer = compileRenderer(await loadTemplateSources(flags.templateDir));
     // The objects read are not kept in this scope: once the model is built, only it is needed.
     const { model, text } = renderSnapshot(snapshotFromObjects(await readManifestsOrExit(flags.manifests ?? [], flags.namespace)), options, renderer);
+    const problem = await stateDirProblem(options.stateDir, text);
+    if (problem) throw new ExitError(EXIT_USAGE, `portico render: ${problem}`);
     await materializeStateFiles(model);
     if (flags.out) await writeTextInSlices(flags.out, text);
     else process.stdout.write(text);

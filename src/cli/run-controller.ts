@@ -4,6 +4,8 @@ import { NginxProcess } from '../apply/nginx-process.js';
 import { prepareStateDir } from '../apply/state-dir.js';
 import { SyncLoop } from '../controller/sync-loop.js';
 import { luaModules } from '../model/dynamic-endpoints.js';
+import { stateDirProblem } from '../pipeline.js';
+import { loadTemplateSources } from '../render/templates.js';
 import { startStatusServer, type StatusServer } from '../report/http-server.js';
 import { createLogger } from '../report/logger.js';
 import { ControllerMetrics } from '../report/metrics.js';
@@ -29,6 +31,9 @@ export async function runController(flags: RunFlags): Promise<number> {
   const modelOptions = { ...modelOptionsFrom(flags), statusPort: flags.statusPort || undefined, dynamicEndpoints, nginxModulesDir: flags.nginxModulesDir };
   const metrics = new ControllerMetrics({ stubStatusPort: modelOptions.statusPort, defaultMetrics: true });
   await prepareStateDir(modelOptions.stateDir);
+  // The worker user is the one the main template names (a `user` directive), else nginx's default.
+  const stateProblem = await stateDirProblem(modelOptions.stateDir, (await loadTemplateSources(flags.templateDir).catch(() => undefined))?.get('nginx.conf') ?? '');
+  if (stateProblem) throw new ExitError(EXIT_USAGE, `portico run: ${stateProblem}`);
 
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));
