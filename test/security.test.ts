@@ -148,7 +148,7 @@ describe('security corpus through portico render and a real nginx', () => {
   test('a Secret with hostile htpasswd content closes its Ingress with 503 and a warning', async () => {
     expect((await request({ port: httpPort, host: 'badpw.good.test', path: '/', headers: basic('good', 'pass') })).status).toBe(503);
     expect(stderr).toContain(
-      'warning: Ingress default/bad-htpasswd: auth-secret: Secret default/bad-htpasswd: a line of "auth" is not USER:HASH; its paths answer 503',
+      'warning: Ingress default/bad-htpasswd: auth-secret: Secret default/bad-htpasswd: line 3 of "auth" is not USER:HASH; its paths answer 503',
     );
   });
 
