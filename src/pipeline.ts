@@ -1,4 +1,4 @@
-import { prepareStateDir, ensureSelfSignedCertificate, removeUnusedStateFiles, resolveWorkerUser, workerAccessProblem, workerUserDirective, writeStateFiles } from './apply/state-dir.js';
+import { prepareStateDir, ensureSelfSignedCertificate, fileNameKey, removeUnusedStateFiles, resolveWorkerUser, workerAccessProblem, workerUserDirective, writeStateFiles } from './apply/state-dir.js';
 import { readFile } from 'node:fs/promises';
 import { buildModel } from './model/build.js';
 import { dynamicEndpointsOn, LUA_DIR } from './model/dynamic-endpoints.js';
@@ -60,4 +60,9 @@ export function removeStateFilesNotUsedBy(model: NginxModel): Promise<string[]> 
 export async function stateDirProblem(stateDir: string, configText: string): Promise<string | undefined> {
   await prepareStateDir(stateDir);
   return workerAccessProblem(stateDir, await resolveWorkerUser(workerUserDirective(configText)));
+}
+
+/** The options with the state dir's file name key (see ModelOptions.fileNameKey); creates the key once. */
+export async function withFileNameKey(options: ModelOptions): Promise<ModelOptions> {
+  return { ...options, fileNameKey: await fileNameKey(options.stateDir) };
 }

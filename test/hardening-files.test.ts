@@ -4,6 +4,7 @@
 // real http and https.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +220,11 @@ describe('item 14: files no config in force uses are removed; keys on disk are 0
     expect(now).toHaveLength(1);
     expect(now[0]).not.toBe(htpasswd);
     expect((await stat(join(auth, now[0]!))).mode & 0o777).toBe(0o600);
+
+    // The file name is keyed by the state dir's secret (0600), not a plain digest of the credentials.
+    expect((await stat(join(ctl.stateDir, '.portico-file-name-key'))).mode & 0o777).toBe(0o600);
+    const plain = createHash('sha256').update(`bob:${shaHash('builder')}\n`).digest('hex').slice(0, 16);
+    expect(now[0]).not.toContain(plain);
 
     // The Ingress goes: its htpasswd file too.
     const before = await syncTotal(ctl);

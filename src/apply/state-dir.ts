@@ -191,3 +191,23 @@ export async function workerAccessProblem(stateDir: string, user: WorkerUser, ui
   }
   return undefined;
 }
+
+/** Below the state dir, outside the state file folders (never removed as unused). */
+export const FILE_NAME_KEY_PATH = '.portico-file-name-key';
+
+/**
+ * The secret that keys htpasswd file names (ModelOptions.fileNameKey): generated once per state dir
+ * (0600), so names, and with them the config text, stay the same across syncs and restarts.
+ */
+export async function fileNameKey(stateDir: string): Promise<string> {
+  const path = statePath(stateDir, FILE_NAME_KEY_PATH);
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    // first use of this state dir
+  }
+  await mkdir(stateDir, { recursive: true, mode: 0o755 });
+  const { randomBytes } = await import('node:crypto');
+  await writeFileAtomic(path, `${randomBytes(32).toString('hex')}\n`, 0o600);
+  return (await readFile(path, 'utf8')).trim();
+}

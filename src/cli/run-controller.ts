@@ -4,7 +4,7 @@ import { NginxProcess } from '../apply/nginx-process.js';
 import { prepareStateDir } from '../apply/state-dir.js';
 import { SyncLoop } from '../controller/sync-loop.js';
 import { luaModules } from '../model/dynamic-endpoints.js';
-import { stateDirProblem } from '../pipeline.js';
+import { stateDirProblem, withFileNameKey } from '../pipeline.js';
 import { loadTemplateSources } from '../render/templates.js';
 import { startStatusServer, type StatusServer } from '../report/http-server.js';
 import { createLogger } from '../report/logger.js';
@@ -34,6 +34,7 @@ export async function runController(flags: RunFlags): Promise<number> {
   // The worker user is the one the main template names (a `user` directive), else nginx's default.
   const stateProblem = await stateDirProblem(modelOptions.stateDir, (await loadTemplateSources(flags.templateDir).catch(() => undefined))?.get('nginx.conf') ?? '');
   if (stateProblem) throw new ExitError(EXIT_USAGE, `portico run: ${stateProblem}`);
+  modelOptions.fileNameKey = (await withFileNameKey(modelOptions)).fileNameKey;
 
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));

@@ -30,6 +30,8 @@ export interface ModelOptions {
   dynamicEndpoints?: boolean;
   /** Where nginx's dynamic modules are (Debian: /usr/lib/nginx/modules). */
   nginxModulesDir?: string;
+  /** Keys the digest in htpasswd file names (model/state-files.ts), so nginx.conf is no oracle for guessed passwords. */
+  fileNameKey?: string;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = {

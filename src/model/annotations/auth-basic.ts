@@ -123,7 +123,7 @@ export const authBasicFamily: AnnotationFamily<AuthBasicAnnotation> = {
     // Namespace and name are validated DNS names (no "_" or "/"), so the file stays in auth/; the content
     // digest in its name keeps the file of the config in force unchanged while a new one is checked.
     const content = `${lines.join('\n')}\n`;
-    const path = contentAddressedPath('auth', `${input.ref.namespace}_${input.ref.name}`, 'htpasswd', content);
+    const path = contentAddressedPath('auth', `${input.ref.namespace}_${input.ref.name}`, 'htpasswd', content, input.options.fileNameKey);
     input.addFile({ path, content, mode: 0o600, readByWorkers: true });
     return { enabled: true, realm, userFile: `${input.options.stateDir.replace(/\/+$/, '')}/${path}`, unavailable: undefined };
   },
