@@ -11,14 +11,15 @@ const read = async (path: string) => files[path] ?? '';
 
 describe('the worker user', () => {
   test('is the config\'s `user` directive, else nobody', () => {
-    expect(workerUserDirective('worker_processes auto;\nuser www-data;\nevents {}\n')).toEqual({ user: 'www-data', group: undefined });
+    expect(workerUserDirective('worker_processes auto;\nuser www-data;\nevents {}\n')).toEqual({ user: 'www-data', group: 'www-data' });
     expect(workerUserDirective('  user www-data shared;\n')).toEqual({ user: 'www-data', group: 'shared' });
-    expect(workerUserDirective('# no user here\nworker_processes auto;\n')).toEqual({ user: 'nobody', group: undefined });
+    expect(workerUserDirective('# no user here\nworker_processes auto;\n')).toEqual({ user: 'nobody', group: 'nogroup' });
   });
 
   test('resolves to its uid, its primary group and the groups that list it', async () => {
-    expect(await resolveWorkerUser({ user: 'www-data', group: undefined }, read)).toEqual({ name: 'www-data', uid: 33, gids: [33, 4242] });
-    expect(await resolveWorkerUser({ user: 'nobody', group: undefined }, read)).toEqual({ name: 'nobody', uid: 65534, gids: [65534] });
+    expect(await resolveWorkerUser({ user: 'www-data', group: 'www-data' }, read)).toEqual({ name: 'www-data', uid: 33, gids: [33, 4242] });
+    expect(await resolveWorkerUser({ user: 'nobody', group: 'nogroup' }, read)).toEqual({ name: 'nobody', uid: 65534, gids: [65534] });
+    expect(await resolveWorkerUser({ user: 'www-data', group: 'root' }, read)).toEqual({ name: 'www-data', uid: 33, gids: [0, 4242] });
   });
 });
 
@@ -27,8 +28,8 @@ describe('workerAccessProblem', () => {
     const base = await mkdtemp(join(tmpdir(), 'portico-access-'));
     const state = join(base, 'state');
     await prepareStateDir(state);
-    const nobody = await resolveWorkerUser({ user: 'nobody', group: undefined }, read);
-    const wwwData = await resolveWorkerUser({ user: 'www-data', group: undefined }, read);
+    const nobody = await resolveWorkerUser({ user: 'nobody', group: 'nogroup' }, read);
+    const wwwData = await resolveWorkerUser({ user: 'www-data', group: 'www-data' }, read);
     await chmod(base, 0o750);
     await chown(base, 0, 4242);
     expect(await workerAccessProblem(state, nobody, 0)).toMatch(new RegExp(`^state directory ${state}: nginx's worker user nobody \\(uid 65534\\) cannot enter ${base} \\(mode 0750, owner 0:4242\\)`));

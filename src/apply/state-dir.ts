@@ -129,25 +129,26 @@ export interface WorkerUser {
 }
 
 /**
- * The `user NAME [GROUP];` directive of an nginx.conf (or of its template's main context), else nginx's
- * built-in default: Debian's nginx is built without --user, so its workers run as nobody/nogroup.
+ * The `user NAME [GROUP];` directive of an nginx.conf (or of its template's main context; without GROUP,
+ * nginx takes the group named like the user), else nginx's built-in default: Debian's nginx is built
+ * without --user, so its workers run as nobody/nogroup.
  */
-export function workerUserDirective(configText: string): { user: string; group: string | undefined } {
+export function workerUserDirective(configText: string): { user: string; group: string } {
   const m = /^[ \t]*user[ \t]+([A-Za-z0-9._-]+)(?:[ \t]+([A-Za-z0-9._-]+))?[ \t]*;/m.exec(configText);
-  return m ? { user: m[1]!, group: m[2] } : { user: 'nobody', group: undefined };
+  return m ? { user: m[1]!, group: m[2] ?? m[1]! } : { user: 'nobody', group: 'nogroup' };
 }
 
 /** Reads the worker user's ids from /etc/passwd and /etc/group (injected for tests); nobody (65534) when the name is unknown. */
 export async function resolveWorkerUser(
-  directive: { user: string; group: string | undefined },
+  directive: { user: string; group: string },
   read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
 ): Promise<WorkerUser> {
   const passwd = (await read('/etc/passwd').catch(() => '')).split('\n').map((l) => l.split(':'));
   const groups = (await read('/etc/group').catch(() => '')).split('\n').map((l) => l.split(':'));
   const entry = passwd.find((f) => f[0] === directive.user || f[2] === directive.user);
   const uid = entry ? Number(entry[2]) : NOBODY_UID;
-  const named = directive.group === undefined ? undefined : groups.find((g) => g[0] === directive.group || g[2] === directive.group);
-  // nginx: the group named in the directive, else the user's primary group.
+  const named = groups.find((g) => g[0] === directive.group || g[2] === directive.group);
+  // nginx switches to the directive's group (else nginx -t fails), plus the user's supplementary groups (initgroups).
   const primary = named ? Number(named[2]) : entry ? Number(entry[3]) : NOGROUP_GID;
   const members = groups.filter((g) => (g[3] ?? '').split(',').includes(directive.user)).map((g) => Number(g[2]));
   return { name: directive.user, uid, gids: [...new Set([primary, ...members])].filter(Number.isInteger) };
