@@ -77,7 +77,7 @@ describe('certificateFromSecret checks what nginx will read', () => {
 
   it('refuses an RSA key nginx finds too small (1024 bits), as OpenSSL does at nginx\'s security level', async () => {
     const r = check(await rsaCertificate('weak.example', 1024));
-    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/^Secret ns\/s: OpenSSL refuses the certificate or key \(.*ee key too small\)$/) });
+    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/^Secret ns\/s: OpenSSL refuses the certificate \(.*ee key too small\)$/) });
   });
 
   it('accepts a chain (leaf first) and writes the certificate blocks then the key, without text outside them', () => {
