@@ -3,7 +3,7 @@
 // backends on loopback ports, a self-signed certificate for the TLS host, and no cluster.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -119,6 +119,7 @@ process.on('SIGTERM', () => void shutdown(0));
 try {
   await ensureBuilt();
   const work = await mkdtemp(join(tmpdir(), 'portico-demo-'));
+  await chmod(work, 0o755); // nginx's workers (nobody, when run as root) enter the state dir below it
   const manifests = join(work, 'examples');
   const stateDir = join(work, 'state');
   const ports = new Map();

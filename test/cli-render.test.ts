@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from './support/http.js';
@@ -52,6 +52,7 @@ describe('portico render (the CLI contract)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'portico-cli-'));
+    await chmod(dir, 0o755); // nginx's workers (nobody, when run as root) enter the state dirs below it
     backend = await startEchoBackend('app');
     const endpoints = `
 apiVersion: v1

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, startController, type RunningController } from './support/controller.js';
@@ -54,6 +54,7 @@ describe('objects without metadata.namespace', () => {
   beforeAll(async () => {
     await ensureBuilt();
     dir = await mkdtemp(join(tmpdir(), 'portico-ns-'));
+    await chmod(dir, 0o755); // nginx's workers (nobody, when run as root) enter the state dirs below it
     backend = await startEchoBackend('app');
   });
   afterAll(async () => backend?.stop());

@@ -1,6 +1,6 @@
 import { describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ describe('portico run: flags and failures', () => {
   test('a manifest path that does not exist: exit 2 with the path named', async () => {
     await ensureBuilt();
     const dir = await mkdtemp(join(tmpdir(), 'portico-run-cli-'));
+    await chmod(dir, 0o755); // nginx's workers (nobody, when run as root) enter the state dir below it
     const r = await cli(['--manifests', join(dir, 'missing'), '--state-dir', join(dir, 'state'), '--http-port', String(await freePort()), '--https-port', String(await freePort()), '--metrics-port', '0', '--status-port', '0', '--log-format', 'text']);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toMatch(/ERROR cannot read manifests error=".*missing: cannot read/);
@@ -46,6 +47,7 @@ describe('portico run: flags and failures', () => {
   test('nginx that cannot bind its port: restarted with backoff, then exit 1', async () => {
     await ensureBuilt();
     const dir = await mkdtemp(join(tmpdir(), 'portico-run-cli-'));
+    await chmod(dir, 0o755); // nginx's workers (nobody, when run as root) enter the state dir below it
     const busy = createServer();
     const port = await new Promise<number>((r) => busy.listen(0, '127.0.0.1', () => r((busy.address() as { port: number }).port)));
     // nginx listens on *:port; the port is taken on 127.0.0.1 → bind fails.

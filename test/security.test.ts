@@ -59,6 +59,7 @@ describe('security corpus through portico render and a real nginx', () => {
       ...cases.map((c) => c.ingress),
     ];
     dir = await mkdtemp(join(tmpdir(), 'portico-security-'));
+    await chmod(dir, 0o711); // workers (nobody when run as root) read the htpasswd files below it
     await writeFile(join(dir, 'all.yaml'), objects.map((o) => stringify(o)).join('---\n'));
     state = join(dir, 'state');
     const out = join(dir, 'nginx.conf');
@@ -72,7 +73,6 @@ describe('security corpus through portico render and a real nginx', () => {
     stderr = r.stderr.split('\n');
     conf = await readFile(out, 'utf8');
     await nginxTest(state, out);
-    await chmod(dir, 0o711);
     await chmod(state, 0o711); // workers (nobody when run as root) read the htpasswd files below it
     nginx = await startNginx(state, out, httpPort);
   }, 120000);
@@ -148,7 +148,7 @@ describe('security corpus through portico render and a real nginx', () => {
   test('a Secret with hostile htpasswd content closes its Ingress with 503 and a warning', async () => {
     expect((await request({ port: httpPort, host: 'badpw.good.test', path: '/', headers: basic('good', 'pass') })).status).toBe(503);
     expect(stderr).toContain(
-      'warning: Ingress default/bad-htpasswd: auth-secret: Secret default/bad-htpasswd: a line of "auth" is not USER:HASH; its paths answer 503',
+      'warning: Ingress default/bad-htpasswd: auth-secret: Secret default/bad-htpasswd: line 3 of "auth" is not USER:HASH; its paths answer 503',
     );
   });
 

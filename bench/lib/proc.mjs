@@ -1,6 +1,6 @@
 // Process, port and measurement helpers for the benchmarks (no dependencies beyond Node and Debian tools).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,10 @@ export const QUICK = process.env.BENCH_QUICK === '1';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function tempDir(prefix) {
-  return mkdtempSync(join(tmpdir(), `portico-bench-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `portico-bench-${prefix}-`));
+  // State dirs live below it: nginx's workers (nobody, when run as root) must enter it; mkdtemp makes it 0700.
+  chmodSync(dir, 0o755);
+  return dir;
 }
 
 export function freePort() {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { open } from 'node:fs/promises';
-import { materializeStateFiles, renderSnapshot } from '../pipeline.js';
+import { materializeStateFiles, removeStateFilesNotUsedBy, renderSnapshot, stateDirProblem, withFileNameKey } from '../pipeline.js';
 import { compileRenderer } from '../render/render.js';
 import { loadTemplateSources } from '../render/templates.js';
 import { rejectionLine, warningLine } from '../report/messages.js';
@@ -52,13 +52,17 @@ export function renderCommand(): Command {
   const cmd = new Command('render').description('render manifests into a complete nginx.conf, without a cluster');
   addCommonFlags(cmd, true).option('--out <file>', 'write nginx.conf here instead of stdout');
   cmd.action(async (flags: CommonFlags & { out?: string }) => {
-    const options = modelOptionsFrom(flags);
+    const options = await withFileNameKey(modelOptionsFrom(flags));
     const renderer = compileRenderer(await loadTemplateSources(flags.templateDir));
     // The objects read are not kept in this scope: once the model is built, only it is needed.
     const { model, text } = renderSnapshot(snapshotFromObjects(await readManifestsOrExit(flags.manifests ?? [], flags.namespace)), options, renderer);
+    const problem = await stateDirProblem(options.stateDir, text);
+    if (problem) throw new ExitError(EXIT_USAGE, `portico render: ${problem}`);
     await materializeStateFiles(model);
     if (flags.out) await writeTextInSlices(flags.out, text);
     else process.stdout.write(text);
+    // The config is written: files of deleted Secrets and Ingresses from earlier renders go.
+    await removeStateFilesNotUsedBy(model);
     for (const w of model.warnings) process.stderr.write(`${warningLine(w)}\n`);
     for (const r of model.rejections) process.stderr.write(`${rejectionLine(r)}\n`);
     if (model.rejections.length > 0) process.exitCode = EXIT_REJECTED;

@@ -4,6 +4,8 @@ import { NginxProcess } from '../apply/nginx-process.js';
 import { prepareStateDir } from '../apply/state-dir.js';
 import { SyncLoop } from '../controller/sync-loop.js';
 import { luaModules, newPushToken, pushTokenDigest } from '../model/dynamic-endpoints.js';
+import { stateDirProblem, withFileNameKey } from '../pipeline.js';
+import { loadTemplateSources } from '../render/templates.js';
 import { startDebugServer, startStatusServer, type StatusServer } from '../report/http-server.js';
 import { createLogger } from '../report/logger.js';
 import { ControllerMetrics } from '../report/metrics.js';
@@ -38,6 +40,10 @@ export async function runController(flags: RunFlags): Promise<number> {
   };
   const metrics = new ControllerMetrics({ stubStatusPort: modelOptions.statusPort, defaultMetrics: true });
   await prepareStateDir(modelOptions.stateDir);
+  // The worker user is the one the main template names (a `user` directive), else nginx's default.
+  const stateProblem = await stateDirProblem(modelOptions.stateDir, (await loadTemplateSources(flags.templateDir).catch(() => undefined))?.get('nginx.conf') ?? '');
+  if (stateProblem) throw new ExitError(EXIT_USAGE, `portico run: ${stateProblem}`);
+  modelOptions.fileNameKey = (await withFileNameKey(modelOptions)).fileNameKey;
 
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));

@@ -5,7 +5,7 @@ import { changedEndpointSets, dynamicEndpointSets, pushEndpoints, withoutDynamic
 import { buildModel } from '../model/build.js';
 import { dynamicEndpointsOn } from '../model/dynamic-endpoints.js';
 import { refString, type ModelOptions, type NginxModel } from '../model/types.js';
-import { materializeStateFiles } from '../pipeline.js';
+import { materializeStateFiles, removeStateFilesNotUsedBy } from '../pipeline.js';
 import { compileRenderer, type ConfigRenderer } from '../render/render.js';
 import { loadTemplateSources } from '../render/templates.js';
 import type { Logger } from '../report/logger.js';
@@ -356,6 +356,7 @@ export class SyncLoop {
         metrics.lastReloadSuccess.setToCurrentTime();
         metrics.setConfigHash(res.hash);
         logger.info('config applied', { hash: res.hash, servers: plan.model.servers.length, upstreams: plan.model.upstreams.length, checks: plan.checks });
+        await this.removeUnusedStateFiles(plan.model);
       } catch (err) {
         metrics.reloadFailures.inc();
         error = (err as Error).message;
@@ -382,6 +383,19 @@ export class SyncLoop {
       } catch (err) {
         logger.error('reporter failed', { error: (err as Error).message });
       }
+    }
+  }
+
+  /**
+   * The config of `model` is in force: the files no longer used (keys of deleted Secrets, candidates'
+   * files) go. A failure here costs disk space, not the sync: it is logged and retried after the next apply.
+   */
+  private async removeUnusedStateFiles(model: NginxModel): Promise<void> {
+    try {
+      const removed = await removeStateFilesNotUsedBy(model);
+      if (removed.length > 0) this.opts.logger.debug('unused state files removed', { files: removed.slice(0, 20), count: removed.length });
+    } catch (err) {
+      this.opts.logger.warn('unused state files not removed', { error: (err as Error).message });
     }
   }
 

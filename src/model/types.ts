@@ -43,6 +43,8 @@ export interface ModelOptions {
    * nginx accepts a push only with the secret (nginx/portico_endpoints.lua). The secret itself is not here.
    */
   endpointPushDigest?: string;
+  /** Keys the digest in htpasswd file names (model/state-files.ts), so nginx.conf is no oracle for guessed passwords. */
+  fileNameKey?: string;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = {

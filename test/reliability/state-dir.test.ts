@@ -7,7 +7,7 @@
 // system with files open for writing, and nginx keeps its logs open.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startController, type RunningController } from '../support/controller.js';
@@ -29,6 +29,7 @@ describe('state directory unwritable or full at write time', () => {
   beforeAll(async () => {
     backends = await startBackends('one', 'two');
     base = await mkdtemp(join(tmpdir(), 'portico-rel-statedir-'));
+    await chmod(base, 0o755); // nginx's workers (nobody, when run as root) enter the state dir below it
     state = join(base, 'state');
     await mkdir(state);
     await mkdir(join(base, 'logs'));

@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -101,6 +101,7 @@ export function toYaml(content: KubeObject[] | string): string {
 export async function startController(opts: ControllerOptions = {}): Promise<RunningController> {
   await ensureBuilt();
   const base = await tempStateDir('portico-run-');
+  await chmod(base, 0o755); // nginx's workers (nobody, when run as root) enter the state dir below it
   const dir = join(base, 'manifests');
   const stateDir = join(base, 'state');
   await mkdir(dir, { recursive: true });

@@ -42,8 +42,23 @@ describe('basic auth annotations', () => {
 
   test('an htpasswd Secret (base64 data) becomes a 0600 worker-readable file named after the Ingress', () => {
     const r = parse({ 'auth-type': 'basic', 'auth-secret': 'creds' }, [secret('creds', { auth: `alice:${HASH}\r\n# comment\n\nbob:$apr1$x$y\n` }, 'web', true)]);
-    expect(r.result).toEqual({ enabled: true, realm: 'Authentication Required', userFile: '/var/lib/portico/auth/web_shop.htpasswd', unavailable: undefined });
-    expect(r.files).toEqual([{ path: 'auth/web_shop.htpasswd', content: `alice:${HASH}\nbob:$apr1$x$y\n`, mode: 0o600, readByWorkers: true }]);
+    const path = expect.stringMatching(/^auth\/web_shop\.[0-9a-f]{16}\.htpasswd$/);
+    expect(r.result).toEqual({ enabled: true, realm: 'Authentication Required', userFile: `/var/lib/portico/${r.files[0]?.path}`, unavailable: undefined });
+    expect(r.files).toEqual([{ path, content: `alice:${HASH}\nbob:$apr1$x$y\n`, mode: 0o600, readByWorkers: true }]);
+  });
+
+  test('the file is named by its content: the same credentials keep their file, changed ones get a new one', () => {
+    const file = (auth: string) => parse({ 'auth-type': 'basic', 'auth-secret': 'creds' }, [secret('creds', { auth })]).files[0]!.path;
+    expect(file(`alice:${HASH}\n`)).toBe(file(`alice:${HASH}`));
+    expect(file(`alice:${HASH}\n`)).not.toBe(file(`bob:${HASH}\n`));
+  });
+
+  test('the reason for an unusable Secret names the line or key, never its text', () => {
+    const auth = parse({ 'auth-type': 'basic', 'auth-secret': 'creds' }, [secret('creds', { auth: `alice:${HASH}\nSECRETUSER:bad hash` })]);
+    expect(auth.result?.unavailable).toBe('Secret web/creds: line 2 of "auth": the password hash is not valid');
+    const map = parse({ 'auth-type': 'basic', 'auth-secret': 'creds', 'auth-secret-type': 'auth-map' }, [secret('creds', { 'SECRET-key': 'bad hash' })]);
+    expect(map.result?.unavailable).toBe('Secret web/creds: key "SECRET-key": the password hash is not valid');
+    for (const r of [auth, map]) expect(JSON.stringify([r.result, r.warnings])).not.toMatch(/SECRETUSER|bad hash/);
   });
 
   test('auth-map: each key is a user; a Secret in another namespace by namespace/name', () => {
@@ -59,8 +74,8 @@ describe('basic auth annotations', () => {
     [{ 'auth-secret': 'creds' }, [secret('creds', { other: 'x' })], /has no "auth" key/],
     [{ 'auth-secret': 'creds' }, [secret('creds', { auth: 'no colon here' })], /not USER:HASH/],
     [{ 'auth-secret': 'creds' }, [secret('creds', { auth: '\n# only comments\n' })], /holds no user/],
-    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: 'alice:has space' })], /hash of user "alice" is not valid/],
-    [{ 'auth-secret': 'creds', 'auth-secret-type': 'auth-map' }, [secret('creds', { 'bad user': HASH })], /not a valid htpasswd user/],
+    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: 'alice:has space' })], /line 1 of "auth": the password hash is not valid/],
+    [{ 'auth-secret': 'creds', 'auth-secret-type': 'auth-map' }, [secret('creds', { 'bad user': HASH })], /key 1 \(in name order\): the user name is not a valid htpasswd user name/],
   ])('an unusable Secret closes the paths (503) with a warning: %j', (annotations, objects, reason) => {
     const r = parse({ 'auth-type': 'basic', ...annotations }, objects as KubeObject[]);
     expect(r.result?.enabled).toBe(true);

@@ -1,3 +1,4 @@
+import { contentAddressedPath } from '../state-files.js';
 import { checkNamespace, checkObjectName, describeBadChar } from '../validate.js';
 import { AnnotationError, type AnnotationFamily } from './types.js';
 
@@ -47,17 +48,23 @@ export function secretRef(key: string, value: string, namespace: string): { name
   return { namespace: ns, name };
 }
 
-/** Validated `user:hash` lines, or a reason. */
-export function htpasswdLines(entries: Array<[string, string]>): { lines: string[]; reason?: string } {
+/**
+ * Validated `user:hash` lines, or a reason. `where` names an entry by its place (a line number, a key
+ * name Kubernetes allows), never by its text: the reason reaches logs and Events, and Secret text must not.
+ */
+export function htpasswdLines(entries: Array<[string, string]>, where: (index: number) => string): { lines: string[]; reason?: string } {
   const lines: string[] = [];
-  for (const [user, hash] of entries) {
-    if (!USER_RE.test(user)) return { lines: [], reason: `user ${JSON.stringify(user)} is not a valid htpasswd user name` };
-    if (!HASH_RE.test(hash)) return { lines: [], reason: `the password hash of user ${JSON.stringify(user)} is not valid` };
+  for (const [i, [user, hash]] of entries.entries()) {
+    if (!USER_RE.test(user)) return { lines: [], reason: `${where(i)}: the user name is not a valid htpasswd user name` };
+    if (!HASH_RE.test(hash)) return { lines: [], reason: `${where(i)}: the password hash is not valid` };
     lines.push(`${user}:${hash}`);
   }
   if (lines.length === 0) return { lines, reason: 'holds no user' };
   return { lines };
 }
+
+/** A Secret data key as Kubernetes allows it (kubectl describe shows keys, never values). */
+const SECRET_KEY_RE = /^[-._a-zA-Z0-9]{1,253}$/;
 
 export const authBasicFamily: AnnotationFamily<AuthBasicAnnotation> = {
   keys: ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'],
@@ -92,25 +99,32 @@ export const authBasicFamily: AnnotationFamily<AuthBasicAnnotation> = {
     for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = decode(v) ?? '';
     for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = v;
     let entries: Array<[string, string]>;
+    let where: (index: number) => string;
     if (secretType === 'auth-map') {
       entries = Object.entries(data).sort(([a], [b]) => a.localeCompare(b)).map(([u, h]) => [u, h.trim()]);
+      where = (i) => (SECRET_KEY_RE.test(entries[i]![0]) ? `key ${JSON.stringify(entries[i]![0])}` : `key ${i + 1} (in name order)`);
     } else {
       const auth = data.auth;
       if (auth === undefined) return closed(`Secret ${ref.namespace}/${ref.name} has no "auth" key`);
       entries = [];
-      for (const raw of auth.split('\n')) {
+      const lineNumbers: number[] = [];
+      for (const [n, raw] of auth.split('\n').entries()) {
         const line = raw.replace(/\r$/, '').trim();
         if (line === '' || line.startsWith('#')) continue;
         const colon = line.indexOf(':');
-        if (colon <= 0) return closed(`Secret ${ref.namespace}/${ref.name}: a line of "auth" is not USER:HASH`);
+        if (colon <= 0) return closed(`Secret ${ref.namespace}/${ref.name}: line ${n + 1} of "auth" is not USER:HASH`);
         entries.push([line.slice(0, colon), line.slice(colon + 1)]);
+        lineNumbers.push(n + 1);
       }
+      where = (i) => `line ${lineNumbers[i]} of "auth"`;
     }
-    const { lines, reason } = htpasswdLines(entries);
+    const { lines, reason } = htpasswdLines(entries, where);
     if (reason) return closed(`Secret ${ref.namespace}/${ref.name}: ${reason}`);
-    // Namespace and name are validated DNS names (no "_" or "/"), so the file is unique and stays in auth/.
-    const path = `auth/${input.ref.namespace}_${input.ref.name}.htpasswd`;
-    input.addFile({ path, content: `${lines.join('\n')}\n`, mode: 0o600, readByWorkers: true });
+    // Namespace and name are validated DNS names (no "_" or "/"), so the file stays in auth/; the content
+    // digest in its name keeps the file of the config in force unchanged while a new one is checked.
+    const content = `${lines.join('\n')}\n`;
+    const path = contentAddressedPath('auth', `${input.ref.namespace}_${input.ref.name}`, 'htpasswd', content, input.options.fileNameKey);
+    input.addFile({ path, content, mode: 0o600, readByWorkers: true });
     return { enabled: true, realm, userFile: `${input.options.stateDir.replace(/\/+$/, '')}/${path}`, unavailable: undefined };
   },
 };
