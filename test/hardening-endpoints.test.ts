@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeObject } from '../src/store/types.js';
 import { ensureBuilt, startController, toYaml, type RunningController } from './support/controller.js';
 import { request } from './support/http.js';
 import { simpleIngress } from './support/ingress.js';
-import { startNginx, type RunningNginx } from './support/nginx.js';
+import { startNginx, tempWorkDir, type RunningNginx } from './support/nginx.js';
 import { freePort, startEchoBackend, waitFor, type Backend } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor } from './support/scenario.js';
 
@@ -55,7 +54,7 @@ describe('portico render: IPv6 and invalid endpoint addresses', () => {
 
   beforeAll(async () => {
     await ensureBuilt();
-    dir = await mkdtemp(join(tmpdir(), 'portico-hardening-ep-'));
+    dir = await tempWorkDir('portico-hardening-ep-');
     [v6, v6b, v4] = await Promise.all([startEchoBackend('v6', '::1'), startEchoBackend('v6b', '::1'), startEchoBackend('v4')]);
     httpPort = await freePort();
     const objects: KubeObject[] = [

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeObject } from '../src/store/types.js';
 import { ensureBuilt, startController, toYaml, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
+import { tempWorkDir } from './support/nginx.js';
 import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
 
@@ -119,7 +119,7 @@ describe('portico render: the same on stderr', () => {
   afterAll(async () => backends?.stopAll());
 
   test('one rejection line naming the annotation, one warning line per Ingress, exit 3', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'portico-closed-'));
+    const dir = await tempWorkDir('portico-closed-');
     await writeFile(join(dir, 'all.yaml'), toYaml(manifests(backends)));
     const r = await execa('node', [resolve('dist/cli/main.js'), 'render', '--manifests', dir, '--state-dir', join(dir, 'state'), '--out', join(dir, 'state', 'nginx.conf')], { reject: false });
     expect(r.exitCode).toBe(3);

@@ -1,5 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,16 @@ export async function nginxWrapper(before: string): Promise<string> {
 
 export async function tempStateDir(prefix = 'portico-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * A temporary folder to hold manifests and state dirs: mkdtemp makes it 0700, but nginx's workers (nobody,
+ * when the tests run as root) must enter a state dir below it, and Portico refuses a state dir they cannot.
+ */
+export async function tempWorkDir(prefix = 'portico-work-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
 }
 
 /** `nginx -t` on a config; resolves with nginx's output, rejects with it when the test fails. */
