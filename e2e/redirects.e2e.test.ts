@@ -2,9 +2,10 @@
 // manifests/base's Deployment runs it: its container args (nginx on the pod's ports), uid 10001 with
 // no capabilities and the pod's sysctl net.ipv4.ip_unprivileged_port_start=0, the ServiceAccount's token,
 // in a network namespace of its own (the pod). Clients never talk to the pod's ports: they connect to
-// the Service's ports (80, 443) and to the nodeport overlay's node ports (30080, 30443), forwarded to
-// the Service's targetPorts inside the namespace as kube-proxy would. Every redirect's Location must
-// send them somewhere they can connect to, with the ports ingress-nginx would write.
+// the Service's ports (80, 443) and to the nodeport overlay's node ports (30080, 30443) on the host's end
+// of the namespace's veth (standing for the cluster IP and a node), forwarded to the Service's targetPorts
+// in the pod as kube-proxy would. Every redirect's Location must send them somewhere they can connect
+// to, with the ports ingress-nginx would write.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chown, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,9 +70,10 @@ describe('redirects through the Service and NodePort mappings of manifests/', ()
   let admin: Kubectl;
   let net: TestNetwork;
   let apiMap: PortMap;
+  const serviceMaps: PortMap[] = [];
   let podDir: string;
   let controller: ManagedProcess;
-  /** The pod's address, and the address standing for the Service's cluster IP and for a node. */
+  /** The pod's address, and the host's address standing for the Service's cluster IP and for a node. */
   let podAddress: string;
   let serviceAddress: string;
   /** Service port → the pod port it reaches (targetPort resolved by name), and node port → pod port. */
@@ -99,8 +101,9 @@ describe('redirects through the Service and NodePort mappings of manifests/', ()
     expect([...nodePorts.keys()]).toEqual([30080, 30443]);
     expect(base.pod!.securityContext?.runAsUser).toBe(POD_UID);
 
-    net = await createTestNetwork({ addresses: 2 });
-    [podAddress, serviceAddress] = net.addresses as [string, string];
+    net = await createTestNetwork();
+    podAddress = net.addresses[0]!;
+    serviceAddress = net.hostAddress;
     // The pod's sysctls, in the pod's (the namespace's) own network stack.
     for (const s of base.pod!.securityContext?.sysctls ?? []) await net.execInNamespace('sysctl', ['-w', `${s.name}=${s.value}`]);
 
@@ -110,12 +113,12 @@ describe('redirects through the Service and NodePort mappings of manifests/', ()
     // The API server listens on the host's loopback: 127.0.0.1:PORT inside the namespace leads to it.
     const apiPort = Number(new URL(cluster.server).port);
     apiMap = await startPortMap({ port: apiPort }, { host: net.hostAddress });
-    const forwards = [
-      `127.0.0.1:${apiPort}=${net.hostAddress}:${apiMap.port}`,
-      ...[...servicePorts, ...nodePorts].map(([from, to]) => `${serviceAddress}:${from}=${podAddress}:${to}`),
-    ];
-    const forwarder = net.runInNamespace('node', [FORWARD, ...forwards]);
-    await waitFor('port forwards', async () => (await readFile(forwarder.logFile, 'utf8')).includes('forwarding'), { timeoutMs: 20_000 });
+    const forwarder = net.runInNamespace('node', [FORWARD, `127.0.0.1:${apiPort}=${net.hostAddress}:${apiMap.port}`]);
+    await waitFor('the API server forward', async () => (await readFile(forwarder.logFile, 'utf8')).includes('forwarding'), { timeoutMs: 20_000 });
+    // The Service's and the node ports, outside the pod: nginx in the pod listens on every address.
+    for (const [from, to] of [...servicePorts, ...nodePorts]) {
+      serviceMaps.push(await startPortMap({ host: podAddress, port: to }, { host: serviceAddress, port: from }));
+    }
 
     // The pod's files, owned by its user: the ServiceAccount token's kubeconfig and the state dir.
     podDir = await mkdtemp(join(tmpdir(), 'portico-e2e-pod-'));
@@ -163,6 +166,7 @@ describe('redirects through the Service and NodePort mappings of manifests/', ()
   afterAll(async () => {
     await controller?.stop().catch(() => undefined);
     await net?.cleanup();
+    for (const m of serviceMaps) await m.stop();
     await apiMap?.stop();
     await cluster?.stop();
     if (podDir) await rm(podDir, { recursive: true, force: true });

@@ -1,8 +1,7 @@
 // TCP port forwards for a process that cannot share the test's own (a network namespace the test made):
 // node port-forward.mjs LISTEN_HOST:LISTEN_PORT=TARGET_HOST:TARGET_PORT ...; prints "forwarding N" once every
-// listener is up. Used by e2e/redirects.e2e.test.ts as the Service's and the NodePort's port mapping inside
-// the namespace (kube-proxy's DNAT: the client connects to one port, nginx accepts on another), and to let a
-// controller in the namespace reach the API server on the host. Ends on SIGTERM.
+// listener is up. e2e/redirects.e2e.test.ts runs it in the namespace so that a controller there reaches
+// the API server, which listens on the host's loopback. Ends on SIGTERM.
 import net from 'node:net';
 
 const specs = process.argv.slice(2).map((arg) => {
