@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Portico: the controller (Node 20) and Debian's nginx in one image, run as uid 10001.
 # Consistent with manifests/base/deployment.yaml: uid/gid 10001, state in /var/lib/portico,
-# nginx on 8080/8443 (unprivileged), health and metrics on 10254.
+# health and metrics on 10254. The manifests run nginx on 80/443 (the pod's safe sysctl
+# net.ipv4.ip_unprivileged_port_start=0, no capability); the image's own default is 8080/8443,
+# which need nothing (behind `-p 80:8080` the www redirect then names :8080, as ingress-nginx's would).
 
 # --- build: compile TypeScript to dist/ -------------------------------------------------------
 FROM node:20-bookworm-slim AS build

@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
 import { dynamicEndpointsOn, LUA_DIR, luaModules } from '../model/dynamic-endpoints.js';
+import { defaultSslRedirect, httpsRedirectTarget } from '../model/annotations/ssl-redirect.js';
 import { DEFAULT_MODEL_OPTIONS, type NginxModel } from '../model/types.js';
 import { HELPERS, RenderError } from './helpers.js';
 import type { TemplateSources } from './templates.js';
@@ -19,7 +20,7 @@ export interface RenderView {
     uwsgiTemp: string;
     scgiTemp: string;
   };
-  /** `https://$host[:port]$request_uri`, the target of the http → https redirect. */
+  /** `https://$host$request_uri` (a port only with use-port-in-redirects): the https redirect of unmatched paths. */
   httpsRedirect: string;
   hstsValue: string;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
@@ -28,7 +29,6 @@ export interface RenderView {
 
 export function viewOf(model: NginxModel): RenderView {
   const state = model.options.stateDir.replace(/\/+$/, '');
-  const port = model.options.httpsPort === 443 ? '' : `:${model.options.httpsPort}`;
   const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
   return {
     model,
@@ -42,7 +42,7 @@ export function viewOf(model: NginxModel): RenderView {
       uwsgiTemp: `${state}/tmp/uwsgi`,
       scgiTemp: `${state}/tmp/scgi`,
     },
-    httpsRedirect: `https://$host${port}$request_uri`,
+    httpsRedirect: httpsRedirectTarget(defaultSslRedirect(model.config, model.options.httpsPort), model.options.httpsPort, '$request_uri'),
     hstsValue,
     lua: dynamicEndpointsOn(model.options)
       ? {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { DEFAULT_GLOBAL_CONFIG, parseGlobalConfig } from '../config.js';
+import { DEFAULT_MODEL_OPTIONS } from '../types.js';
 import { appRootFamily } from './app-root.js';
 import { redirectFamily, wwwCounterpart } from './redirect.js';
 import { checkRedirectURL } from './redirect-common.js';
@@ -8,7 +9,7 @@ import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './
 
 function parse<T>(family: AnnotationFamily<T>, annotations: Record<string, string>, config = DEFAULT_GLOBAL_CONFIG) {
   const warnings: string[] = [];
-  const input = { get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m), config } as unknown as AnnotationInput;
+  const input = { get: (k: string) => annotations[k], warn: (m: string) => warnings.push(m), config, options: { ...DEFAULT_MODEL_OPTIONS, httpsPort: 8443 } } as unknown as AnnotationInput;
   try {
     return { result: family.parse(input), warnings };
   } catch (err) {
@@ -72,9 +73,23 @@ describe('app-root', () => {
 
 describe('ssl-redirect, force-ssl-redirect, preserve-trailing-slash', () => {
   test('annotations override the ConfigMap, which overrides the defaults', () => {
-    expect(parse(sslRedirectFamily, {}).result).toEqual({ sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false });
-    const { config } = parseGlobalConfig({ data: { 'ssl-redirect': 'false', 'force-ssl-redirect': 'true', 'preserve-trailing-slash': 'true' } });
-    expect(parse(sslRedirectFamily, {}, config).result).toEqual({ sslRedirect: false, forceSslRedirect: true, preserveTrailingSlash: true });
+    expect(parse(sslRedirectFamily, {}).result).toEqual({
+      sslRedirect: true,
+      forceSslRedirect: false,
+      preserveTrailingSlash: false,
+      usePortInRedirects: false,
+      httpsRedirect: 'https://$host$portico_request_uri_trimmed',
+    });
+    const { config } = parseGlobalConfig({ data: { 'ssl-redirect': 'false', 'force-ssl-redirect': 'true', 'preserve-trailing-slash': 'true', 'use-port-in-redirects': 'true' } });
+    expect(parse(sslRedirectFamily, {}, config).result).toEqual({
+      sslRedirect: false,
+      forceSslRedirect: true,
+      preserveTrailingSlash: true,
+      usePortInRedirects: true,
+      httpsRedirect: 'https://$host:8443$request_uri',
+    });
+    expect(parse(sslRedirectFamily, { 'use-port-in-redirects': 'false' }, config).result?.httpsRedirect).toBe('https://$host$request_uri');
+    expect(parse(sslRedirectFamily, { 'use-port-in-redirects': 'yes' }).error?.annotation).toBe('use-port-in-redirects');
     expect(parse(sslRedirectFamily, { 'ssl-redirect': 'true', 'force-ssl-redirect': 'false' }, config).result).toMatchObject({ sslRedirect: true, forceSslRedirect: false });
     expect(parse(sslRedirectFamily, { 'force-ssl-redirect': 'on' }).error?.annotation).toBe('force-ssl-redirect');
   });

@@ -70,7 +70,9 @@ export function applyWwwRedirects(servers: Server[], warnings: ModelWarning[]): 
       continue;
     }
     taken.add(from);
-    // $scheme is kept, and the port when it is not the scheme's default; one trailing "/" is dropped as in ingress-nginx.
-    server.wwwRedirect = { from, target: `$scheme://${server.host}$portico_port_suffix$portico_request_uri_trimmed` };
+    // As ingress-nginx (since 1.12): the scheme and the port nginx accepted the connection on, always written
+    // (`http://example.com:80/foo`); one trailing "/" is dropped. Behind a Service the port is right only if the
+    // pod listens on the Service's ports, which is why manifests/ runs nginx on 80 and 443.
+    server.wwwRedirect = { from, target: `$scheme://${server.host}:$server_port$portico_request_uri_trimmed` };
   }
 }

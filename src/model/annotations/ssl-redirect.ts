@@ -11,12 +11,21 @@ export interface SslRedirectAnnotation {
   forceSslRedirect: boolean;
   /** preserve-trailing-slash: keep a trailing "/" in the https redirect (ingress-nginx drops it by default). */
   preserveTrailingSlash: boolean;
+  /**
+   * use-port-in-redirects: the https redirect names the https listen port, and nginx's own absolute
+   * redirects the port it accepted on (`port_in_redirect on`). Off by default, as in ingress-nginx: behind
+   * a Service or load balancer the listen port is not the one clients connect to.
+   */
+  usePortInRedirects: boolean;
+  /** The Location of this Ingress's http → https redirect (httpsRedirectTarget). */
+  httpsRedirect: string;
 }
 
 /** ConfigMap keys of this family, kept in `config.extra.sslRedirect`. */
 export interface SslRedirectGlobals {
   forceSslRedirect: boolean;
   preserveTrailingSlash: boolean;
+  usePortInRedirects: boolean;
   /** no-tls-redirect-locations: locations whose path starts with one of these are never redirected. */
   noTlsRedirectLocations: string[];
 }
@@ -24,6 +33,7 @@ export interface SslRedirectGlobals {
 export const DEFAULT_SSL_REDIRECT_GLOBALS: SslRedirectGlobals = {
   forceSslRedirect: false,
   preserveTrailingSlash: false,
+  usePortInRedirects: false,
   noTlsRedirectLocations: ['/.well-known/acme-challenge'],
 };
 
@@ -36,7 +46,7 @@ function globals(extra: Record<string, unknown>): SslRedirectGlobals {
   return extra.sslRedirect as SslRedirectGlobals;
 }
 
-function boolKey(field: 'forceSslRedirect' | 'preserveTrailingSlash'): GlobalKeyParser {
+function boolKey(field: 'forceSslRedirect' | 'preserveTrailingSlash' | 'usePortInRedirects'): GlobalKeyParser {
   return (extra, value) => {
     const b = parseBool(value);
     if (b === undefined) return 'must be "true" or "false"';
@@ -46,18 +56,21 @@ function boolKey(field: 'forceSslRedirect' | 'preserveTrailingSlash'): GlobalKey
 }
 
 export const sslRedirectFamily: AnnotationFamily<SslRedirectAnnotation> = {
-  keys: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash'],
+  keys: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash', 'use-port-in-redirects'],
   parse(input) {
     const g = sslRedirectGlobals(input.config);
-    return {
+    const effective = {
       sslRedirect: boolAnnotation(input, 'ssl-redirect') ?? input.config.sslRedirect,
       forceSslRedirect: boolAnnotation(input, 'force-ssl-redirect') ?? g.forceSslRedirect,
       preserveTrailingSlash: boolAnnotation(input, 'preserve-trailing-slash') ?? g.preserveTrailingSlash,
+      usePortInRedirects: boolAnnotation(input, 'use-port-in-redirects') ?? g.usePortInRedirects,
     };
+    return { ...effective, httpsRedirect: httpsRedirectTarget(effective, input.options.httpsPort) };
   },
   globalKeys: {
     'force-ssl-redirect': boolKey('forceSslRedirect'),
     'preserve-trailing-slash': boolKey('preserveTrailingSlash'),
+    'use-port-in-redirects': boolKey('usePortInRedirects'),
     'no-tls-redirect-locations': (extra, value) => {
       const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const p of list) {
@@ -77,6 +90,24 @@ export const sslRedirectFamily: AnnotationFamily<SslRedirectAnnotation> = {
 export function redirectsToHttps(annotations: { sslRedirect: SslRedirectAnnotation } | undefined, ingressPath: string, isTlsHost: boolean, config: GlobalConfig): boolean {
   const g = sslRedirectGlobals(config);
   if (g.noTlsRedirectLocations.some((prefix) => ingressPath.startsWith(prefix))) return false;
-  const a = annotations?.sslRedirect ?? { sslRedirect: config.sslRedirect, forceSslRedirect: g.forceSslRedirect, preserveTrailingSlash: g.preserveTrailingSlash };
+  const a = annotations?.sslRedirect ?? { sslRedirect: config.sslRedirect, forceSslRedirect: g.forceSslRedirect };
   return a.forceSslRedirect || (isTlsHost && a.sslRedirect);
+}
+
+/** What an Ingress without these annotations gets: the ConfigMap's keys, or ingress-nginx's defaults. */
+export function defaultSslRedirect(config: GlobalConfig, httpsListenPort: number): SslRedirectAnnotation {
+  const g = sslRedirectGlobals(config);
+  const effective = { sslRedirect: config.sslRedirect, forceSslRedirect: g.forceSslRedirect, preserveTrailingSlash: g.preserveTrailingSlash, usePortInRedirects: g.usePortInRedirects };
+  return { ...effective, httpsRedirect: httpsRedirectTarget(effective, httpsListenPort) };
+}
+
+/**
+ * The Location of the http → https redirect, as ingress-nginx writes it: the request's host without any
+ * port (nginx's $host), because the port nginx listens on is rarely the one clients reach: a Service maps
+ * 443 to the pod, a NodePort 30443 to it, a load balancer anything. Clients then use https's default port,
+ * 443. Only use-port-in-redirects names a port, and then the https listen port (ingress-nginx: --https-port),
+ * for installs that clients reach directly on it. One trailing "/" is dropped unless preserve-trailing-slash.
+ */
+export function httpsRedirectTarget(a: Omit<SslRedirectAnnotation, 'httpsRedirect'>, httpsListenPort: number, uri: '$request_uri' | '$portico_request_uri_trimmed' = a.preserveTrailingSlash ? '$request_uri' : '$portico_request_uri_trimmed'): string {
+  return `https://$host${a.usePortInRedirects ? `:${httpsListenPort}` : ''}${uri}`;
 }
