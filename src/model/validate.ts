@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { checkAuthorRegex, PATH_DIALECT } from './regex.js';
 
 /**
  * Allowlists for every value that can reach nginx.conf. A validator returns an error reason or undefined.
@@ -88,12 +89,8 @@ export function checkRegexPath(value: string): string | undefined {
   if (!REGEX_PATH_RE.test(value)) return describeBadChar(value);
   // `$` only as an end anchor: anything else would be an nginx variable.
   if (/\$(?![)|]|$)/.test(value)) return '"$" is allowed only as an end-of-path anchor';
-  try {
-    new RegExp(value);
-  } catch (err) {
-    return `not a valid regular expression: ${(err as Error).message}`;
-  }
-  return undefined;
+  // The grammar nginx's PCRE2 and the controller read alike, and no pattern that backtracks super-linearly.
+  return checkAuthorRegex(value, PATH_DIALECT);
 }
 
 export function checkIPAddress(value: string): string | undefined {
