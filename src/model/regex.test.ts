@@ -18,6 +18,7 @@ describe('the regex grammar (what nginx PCRE2 and the controller read alike)', (
     '/a$|/b$',
     '/(|x)',
     '/x{0}',
+    '/\\_\\%[\\_\\-]',
   ])('path %j is accepted', (path) => {
     expect(checkAuthorRegex(path, PATH_DIALECT)).toBeUndefined();
   });

@@ -2,7 +2,7 @@
  * The regular expressions Ingress authors may hand to nginx (regex paths, canary-by-header-pattern), in
  * one small grammar that PCRE2 (Debian's nginx 1.22) and this module read the same way:
  *
- *   literals        letters, digits and the caller's extra literal characters; any of .^$|?*+()[]{}\/- escaped
+ *   literals        letters, digits and the dialect's punctuation, that too escaped; any of .^$|?*+()[]{}\/- escaped
  *   .               any byte but a newline
  *   classes         [abc] [^a-z0-9] with ranges, \d \w \s and escaped punctuation inside
  *   escapes         \d \D \w \W \s \S (ASCII meanings, PCRE2 without UCP)
@@ -279,7 +279,8 @@ class Parser {
     if (ch === undefined) throw this.error('a pattern cannot end with "\\"', at);
     const cls = classEscape(ch);
     if (cls) return cls;
-    if (ESCAPABLE.includes(ch)) return ByteSet.of(ch.charCodeAt(0));
+    // PCRE2 reads any escaped non-alphanumeric character as itself.
+    if (ESCAPABLE.includes(ch) || (!/[A-Za-z0-9]/.test(ch) && this.literal.has(ch))) return ByteSet.of(ch.charCodeAt(0));
     throw this.error(`the escape \\${ch} is not supported${inClass ? ' in a class' : ''} (allowed: \\d \\D \\w \\W \\s \\S and escaped punctuation)`, at);
   }
 
