@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execa } from 'execa';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { KubeObject } from '../src/store/types.js';
+import { request } from './support/http.js';
+import { nginxTest, startNginx } from './support/nginx.js';
+import { freePort } from './support/processes.js';
+import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
+
+/**
+ * Issue 11, items 1 and 9: regexes and hosts that froze render or that nginx refuses. Everything goes
+ * through the built `portico render` as a child process with a kill timeout, so a regression that hangs
+ * fails here instead of hanging the suite; every config it writes is checked with the real nginx -t.
+ */
+const CLI = resolve('dist/cli/main.js');
+const P = 'nginx.ingress.kubernetes.io';
+/** Far above a normal render (well under a second), far below jest's timeout. */
+const RENDER_KILL_MS = 20_000;
+
+type PathSpec = { path: string; pathType?: string; service?: string };
+
+function ingress(name: string, host: string, paths: PathSpec[], annotations: Record<string, string> = {}, created = '2026-01-01T00:00:00Z'): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'default', annotations, creationTimestamp: created },
+    spec: {
+      ingressClassName: 'portico',
+      rules: [
+        {
+          host,
+          http: { paths: paths.map((p) => ({ path: p.path, pathType: p.pathType ?? 'Prefix', backend: { service: { name: p.service ?? 'app', port: { number: 80 } } } })) },
+        },
+      ],
+    },
+  } as KubeObject;
+}
+
+interface Rendered {
+  exitCode: number | undefined;
+  stderr: string;
+  conf: string;
+  state: string;
+  out: string;
+  httpPort: number;
+}
+
+async function render(objects: KubeObject[]): Promise<Rendered> {
+  const dir = await mkdtemp(join(tmpdir(), 'portico-hardening-regex-'));
+  const file = join(dir, 'manifests.yaml');
+  // JSON documents are YAML documents.
+  await writeFile(file, objects.map((o) => JSON.stringify(o)).join('\n---\n'));
+  const state = join(dir, 'state');
+  const out = join(dir, 'nginx.conf');
+  const httpPort = await freePort();
+  const args = ['render', '--manifests', file, '--state-dir', state, '--http-port', String(httpPort), '--https-port', String(await freePort()), '--out', out];
+  const r = await execa('node', [CLI, ...args], { reject: false, timeout: RENDER_KILL_MS, killSignal: 'SIGKILL' });
+  expect(r.timedOut).toBe(false);
+  return { exitCode: r.exitCode, stderr: r.stderr, conf: await readFile(out, 'utf8').catch(() => ''), state, out, httpPort };
+}
+
+/** A DNS name of exactly `length` characters (labels of at most 63), ending in `.test`. */
+function longHost(length: number, letter = 'a'): string {
+  const labels: string[] = [];
+  let left = length - '.test'.length;
+  while (left > 0) {
+    const size = Math.min(63, labels.length === 0 ? left : left - 1);
+    if (labels.length > 0) left--;
+    labels.push(letter.repeat(size));
+    left -= size;
+  }
+  const host = `${labels.join('.')}.test`;
+  if (host.length !== length) throw new Error(`longHost(${length}) made ${host.length}`);
+  return host;
+}
+
+describe('regexes and hosts nginx chokes on (issue 11, items 1 and 9)', () => {
+  let backends: Backends;
+  let services: KubeObject[];
+
+  beforeAll(async () => {
+    backends = await startBackends('app', 'other', 'canary');
+    services = [INGRESS_CLASS, ...serviceFor('default', 'app', [backends.by.app!]), ...serviceFor('default', 'other', [backends.by.other!]), ...serviceFor('default', 'canary', [backends.by.canary!])];
+  });
+
+  afterAll(async () => backends?.stopAll());
+
+  test('item 1: (a+)+b beside an Exact /aaa…a!/ renders at once, is rejected naming the field, and the other Ingresses serve', async () => {
+    const victimPath = `/${'a'.repeat(40)}!/`;
+    const r = await render([
+      ...services,
+      ingress('good', 'good.test', [{ path: '/' }]),
+      ingress('dos', 'dos.test', [{ path: '/(a+)+b', service: 'other' }], { [`${P}/use-regex`]: 'true' }),
+      ingress('exact', 'dos.test', [{ path: victimPath, pathType: 'Exact' }, { path: '/ok/[0-9]+$', service: 'other' }], {}, '2026-01-02T00:00:00Z'),
+    ]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('rejected Ingress default/dos: spec.rules[0].http.paths[0].path: refused because it can make nginx backtrack: a nested repetition');
+    expect(r.stderr).not.toContain('default/exact');
+    const nginx = await startNginx(r.state, r.out, r.httpPort);
+    try {
+      expect((await request({ port: r.httpPort, host: 'good.test', path: '/x' })).echo?.service).toBe('app');
+      expect((await request({ port: r.httpPort, host: 'dos.test', path: victimPath })).echo?.service).toBe('app');
+      // The host stays in regex mode for the Ingress that is left: its regex path serves, case-insensitively.
+      expect((await request({ port: r.httpPort, host: 'dos.test', path: '/OK/42' })).echo?.service).toBe('other');
+      expect((await request({ port: r.httpPort, host: 'dos.test', path: '/ok/42x' })).status).toBe(404);
+      // The refused pattern is not in the config: this request would cost a worker its match limit.
+      expect(r.conf).not.toContain('(a+)+');
+      expect((await request({ port: r.httpPort, host: 'dos.test', path: `/${'a'.repeat(40)}!` })).status).toBe(404);
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  test('item 1: a canary-by-header-pattern that backtracks is rejected naming the annotation; the main Ingress keeps its traffic', async () => {
+    const r = await render([
+      ...services,
+      ingress('main', 'canary.test', [{ path: '/' }]),
+      ingress('beta', 'canary.test', [{ path: '/', service: 'canary' }], {
+        [`${P}/canary`]: 'true',
+        [`${P}/canary-by-header`]: 'X-Beta',
+        [`${P}/canary-by-header-pattern`]: '(a|aa)+$',
+      }, '2026-01-02T00:00:00Z'),
+    ]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain(`rejected Ingress default/beta: metadata.annotations[${P}/canary-by-header-pattern]: refused because it can make nginx backtrack`);
+    const nginx = await startNginx(r.state, r.out, r.httpPort);
+    try {
+      expect((await request({ port: r.httpPort, host: 'canary.test', path: '/', headers: { 'X-Beta': `${'a'.repeat(30)}!` } })).echo?.service).toBe('app');
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  /** Inputs the validators let through before, which made nginx -t refuse the whole config (checked by hand with nginx 1.22 and PCRE2 10.42). */
+  const REFUSED_PATHS = ['/[]', '/\\1', '/(a)\\2', '/\\g1', '/\\u0041', '/\\N{U+41}', '/\\x{110000}', '/\\c', '/[\\d-z]', '/[\\w-.]', '/[[:foo:]]', '/x{65536}'];
+  const REFUSED_PATTERNS = ['[]', '\\u0041', '[[:x:]]', '\\x{110000}', 'x{99999}', '[\\w-.]'];
+
+  test('item 9: every corpus entry is rejected naming its Ingress and field, and the config of the rest passes nginx -t and serves', async () => {
+    const objects: KubeObject[] = [...services, ingress('good', 'good.test', [{ path: '/' }])];
+    REFUSED_PATHS.forEach((path, i) => objects.push(ingress(`path-${i}`, `path-${i}.test`, [{ path }], { [`${P}/use-regex`]: 'true' })));
+    // The same paths reach nginx's rewrite as well.
+    REFUSED_PATHS.forEach((path, i) => objects.push(ingress(`rewrite-${i}`, `rewrite-${i}.test`, [{ path }], { [`${P}/rewrite-target`]: '/$1' })));
+    REFUSED_PATTERNS.forEach((pattern, i) => {
+      objects.push(ingress(`main-${i}`, `canary-${i}.test`, [{ path: '/' }]));
+      objects.push(
+        ingress(`canary-${i}`, `canary-${i}.test`, [{ path: '/', service: 'canary' }], {
+          [`${P}/canary`]: 'true',
+          [`${P}/canary-by-header`]: 'X-Beta',
+          [`${P}/canary-by-header-pattern`]: pattern,
+        }, '2026-01-02T00:00:00Z'),
+      );
+    });
+    const r = await render(objects);
+    expect(r.exitCode).toBe(3);
+    const lines = r.stderr.split('\n');
+    const rejection = (name: string) => lines.find((l) => l.startsWith(`rejected Ingress default/${name}: `));
+    REFUSED_PATHS.forEach((path, i) => {
+      expect([path, rejection(`path-${i}`)]).toEqual([path, expect.stringContaining('spec.rules[0].http.paths[0].path: not a supported regular expression')]);
+      expect([path, rejection(`rewrite-${i}`)]).toEqual([path, expect.stringContaining('spec.rules[0].http.paths[0].path: not a supported regular expression')]);
+    });
+    REFUSED_PATTERNS.forEach((pattern, i) => {
+      expect([pattern, rejection(`canary-${i}`)]).toEqual([pattern, expect.stringContaining(`metadata.annotations[${P}/canary-by-header-pattern]: not a supported regular expression`)]);
+      expect(rejection(`main-${i}`)).toBeUndefined();
+    });
+    await nginxTest(r.state, r.out);
+    const nginx = await startNginx(r.state, r.out, r.httpPort);
+    try {
+      expect((await request({ port: r.httpPort, host: 'good.test', path: '/' })).echo?.service).toBe('app');
+      expect((await request({ port: r.httpPort, host: 'canary-0.test', path: '/', headers: { 'X-Beta': 'x' } })).echo?.service).toBe('app');
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  test('item 9: accepted regex paths, rewrites and header patterns mean in nginx what the grammar says', async () => {
+    const r = await render([
+      ...services,
+      ingress('files', 'rx.test', [{ path: '/files/[\\w\\-]+\\.(png|jpe?g)$', service: 'other' }, { path: '/v[0-9]{1,3}/(.*)' }], { [`${P}/use-regex`]: 'true' }),
+      ingress('rewrite', 'rw.test', [{ path: '/api(/|$)(.*)' }], { [`${P}/rewrite-target`]: '/$2' }),
+      ingress('main', 'cn.test', [{ path: '/' }]),
+      ingress('beta', 'cn.test', [{ path: '/', service: 'canary' }], {
+        [`${P}/canary`]: 'true',
+        [`${P}/canary-by-header`]: 'X-Beta',
+        [`${P}/canary-by-header-pattern`]: '^beta-[0-9]+$',
+      }, '2026-01-02T00:00:00Z'),
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const nginx = await startNginx(r.state, r.out, r.httpPort);
+    const get = (host: string, path: string, headers: Record<string, string> = {}) => request({ port: r.httpPort, host, path, headers });
+    try {
+      expect((await get('rx.test', '/files/a_b-c.JPEG')).echo?.service).toBe('other');
+      expect((await get('rx.test', '/files/a.b.png')).status).toBe(404);
+      expect((await get('rx.test', '/V12/x')).echo?.service).toBe('app');
+      expect((await get('rx.test', '/v1234/x')).status).toBe(404);
+      expect((await get('rw.test', '/api/users/1')).echo?.path).toBe('/users/1');
+      expect((await get('cn.test', '/', { 'X-Beta': 'beta-42' })).echo?.service).toBe('canary');
+      expect((await get('cn.test', '/', { 'X-Beta': 'Beta-42' })).echo?.service).toBe('app');
+      expect((await get('cn.test', '/', { 'X-Beta': 'beta-42x' })).echo?.service).toBe('app');
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  test('item 9: hosts of 111 to 253 characters, and a long host with from-to-www-redirect, render a config nginx loads and serve', async () => {
+    const hosts = [111, 118, 200, 253].map((n, i) => longHost(n, 'abcd'[i]!));
+    const www = longHost(240, 'w');
+    const tooLong = longHost(251, 'z');
+    const r = await render([
+      ...services,
+      ...hosts.map((h, i) => ingress(`long-${i}`, h, [{ path: '/' }])),
+      ingress('www', www, [{ path: '/' }], { [`${P}/from-to-www-redirect`]: 'true' }),
+      ingress('www-too-long', tooLong, [{ path: '/' }], { [`${P}/from-to-www-redirect`]: 'true' }),
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe(`warning: Ingress default/www-too-long: from-to-www-redirect: www.${tooLong} would be longer than 253 characters; no redirect from it to ${tooLong}`);
+    const nginx = await startNginx(r.state, r.out, r.httpPort);
+    try {
+      for (const host of [...hosts, www, tooLong]) expect([host.length, (await request({ port: r.httpPort, host, path: '/x' })).echo?.service]).toEqual([host.length, 'app']);
+      const redirect = await request({ port: r.httpPort, host: `www.${www}`, path: '/x' });
+      expect(redirect.status).toBe(308);
+      expect(redirect.headers.location).toBe(`http://${www}:${r.httpPort}/x`);
+    } finally {
+      await nginx.stop();
+    }
+  });
+});
