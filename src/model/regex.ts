@@ -215,8 +215,8 @@ class Parser {
       return ch === '*' ? { min: 0, max: Infinity } : ch === '+' ? { min: 1, max: Infinity } : { min: 0, max: 1 };
     }
     if (ch !== '{') return undefined;
-    const m = /^\{(\d{1,3})(,(\d{1,3})?)?\}/.exec(this.src.slice(this.pos, this.pos + 10));
-    if (!m) throw this.error('"{" must start a count {n}, {n,} or {n,m} of at most 255 (write \\{ for the character)');
+    const m = /^\{(\d{1,9})(,(\d{1,9})?)?\}/.exec(this.src.slice(this.pos, this.pos + 22));
+    if (!m) throw this.error('"{" must start a count {n}, {n,} or {n,m} (write \\{ for the character)');
     const min = Number(m[1]);
     const max = m[2] === undefined ? min : m[3] === undefined ? Infinity : Number(m[3]);
     if (min > MAX_REPEAT_COUNT || (max !== Infinity && max > MAX_REPEAT_COUNT)) throw this.error(`counts above ${MAX_REPEAT_COUNT} are not supported`);
