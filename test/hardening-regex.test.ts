@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkAuthorRegex, compileRegex, PATH_DIALECT } from '../src/model/regex.js';
 import type { KubeObject } from '../src/store/types.js';
+import { startController } from './support/controller.js';
 import { request } from './support/http.js';
 import { nginxTest, startNginx } from './support/nginx.js';
-import { freePort } from './support/processes.js';
+import { freePort, waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
 
 /**
@@ -111,6 +112,25 @@ describe('regexes and hosts nginx chokes on (issue 11, items 1 and 9)', () => {
       expect((await request({ port: r.httpPort, host: 'dos.test', path: `/${'a'.repeat(40)}!` })).status).toBe(404);
     } finally {
       await nginx.stop();
+    }
+  });
+
+  test('item 1, run mode: the same Ingresses arriving in a running controller leave /healthz answering and the others served', async () => {
+    const victimPath = `/${'a'.repeat(40)}!/`;
+    const ctl = await startController({ files: { '00-base.yaml': [...services, ingress('good', 'good.test', [{ path: '/' }])] } });
+    try {
+      await ctl.waitForBackend('good.test', '/', 'app');
+      await ctl.writeFile('10-dos.yaml', [
+        ingress('dos', 'dos.test', [{ path: '/(a+)+b', service: 'other' }], { [`${P}/use-regex`]: 'true' }),
+        ingress('exact', 'dos.test', [{ path: victimPath, pathType: 'Exact' }], {}, '2026-01-02T00:00:00Z'),
+      ]);
+      await ctl.waitForBackend('dos.test', victimPath, 'app');
+      const rejected = 'rejected Ingress default/dos: spec.rules[0].http.paths[0].path: refused because it can make nginx backtrack';
+      await waitFor(async () => ctl.logs.some((l) => String(l.message).startsWith(rejected)), 10_000, 'the rejection logged');
+      expect((await ctl.status('/healthz')).status).toBe(200);
+      expect((await ctl.get('good.test', '/x')).echo?.service).toBe('app');
+    } finally {
+      expect(await ctl.stop()).toBe(0);
     }
   });
 
