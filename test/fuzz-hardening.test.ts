@@ -11,13 +11,14 @@ import { INGRESS_CLASS } from './support/scenario.js';
  * Issue 11's fuzz target: random regexes (from a grammar with the nasty constructs in it), random hosts,
  * and (slots below) certificates and ConfigMap values, through the built `portico render` as a child
  * process with a kill timeout. Every run must finish, exit 0 or 3, and write a config nginx -t accepts.
- * Seeded: the seed is in the test name and in every failure message; FUZZ_SEED=N reruns one.
+ * Seeded: the seed is in the test name and in every failure message; FUZZ_SEED=N reruns one, FUZZ_RUNS=N
+ * runs more.
  */
 const CLI = resolve('dist/cli/main.js');
 const P = 'nginx.ingress.kubernetes.io';
 /** A render of 40 Ingresses takes well under a second; a hang is killed long before jest's timeout. */
 const RENDER_KILL_MS = 20_000;
-const RUNS = 10;
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10);
 const INGRESSES_PER_RUN = 40;
 
 /** xorshift32: small, seedable, good enough to pick grammar branches. */
