@@ -13,8 +13,8 @@
  *
  * Everything else is refused with a reason: back-references (\1), \u, \x, \b, lookarounds, named groups,
  * inline flags, possessive quantifiers, POSIX classes, an unescaped { ] or } that PCRE2 versions read
- * differently. The controller never runs an author's regex with a backtracking engine: `matchesRegex`
- * simulates the parsed pattern as a Thompson NFA, in time linear in the subject.
+ * differently. The controller never runs an author's regex with a backtracking engine: `compileRegex`
+ * builds a Thompson NFA from the parsed pattern, whose `test` is linear in the subject.
  *
  * `backtrackingRisk` refuses the patterns whose backtracking in nginx's PCRE2 grows faster than linearly
  * with the request: measured with nginx 1.22, `^/y(a|aa)+$` on a 32-byte URI and `^/a.*b.*c` on an 8 KB
@@ -440,7 +440,10 @@ function factsOf(node: RegexNode, memo: Map<RegexNode, Facts>): Facts {
   return f;
 }
 
-/** Whether every top-level branch starts with `^` (or `.*`, which PCRE2 anchors itself): no implicit search loop. */
+/**
+ * Whether every top-level branch starts with `^`, or with `.*` (greedy or lazy), which PCRE2 tries only at
+ * the start and after a newline (its "startline" optimisation): then there is no implicit search loop.
+ */
 function anchoredAtStart(node: RegexNode): boolean {
   switch (node.kind) {
     case 'start':
