@@ -33,3 +33,21 @@ export function hostOwnerNamespaces(
   }
   return owners;
 }
+
+/** nginx's default, and the floor: configs with short names keep the value they always had. */
+const MIN_SERVER_NAMES_BUCKET = 128;
+
+/**
+ * server_names_hash_bucket_size for a config's exact server names. nginx refuses to start unless one
+ * bucket holds the longest name: a pointer, the name plus 2 bytes rounded up to a pointer, and a closing
+ * pointer (on 64-bit: with 128, names of 110 characters pass and 111 fail; a 253-character DNS name needs
+ * 272, so 512). Sized like ingress-nginx does, from the longest name, rounded up to a power of two.
+ */
+export function serverNamesHashBucketSize(names: Iterable<string>): number {
+  let longest = 0;
+  for (const name of names) if (!name.startsWith('~') && name.length > longest) longest = name.length;
+  const needed = 8 + Math.ceil((longest + 2) / 8) * 8 + 8;
+  let size = MIN_SERVER_NAMES_BUCKET;
+  while (size < needed) size *= 2;
+  return size;
+}

@@ -1,5 +1,6 @@
 import type { IngressAnnotations } from './annotations/index.js';
 import { rewritePattern } from './annotations/rewrite.js';
+import { compileRegex, PATH_DIALECT, type CompiledRegex } from './regex.js';
 import type { Backend, IngressRef, Location, Rejection } from './types.js';
 import { refString } from './types.js';
 
@@ -157,6 +158,12 @@ export function buildLocations(
  * location serving whatever the Ingress rules say `/foo` matches (a Prefix rule, a regex, or the fallback).
  */
 function slashGuards(literal: Location[], regex: Location[], fallback: Backend): Location[] {
+  const compiled = new Map<string, CompiledRegex>();
+  const compiledPath = (path: string): CompiledRegex => {
+    let re = compiled.get(path);
+    if (!re) compiled.set(path, (re = compileRegex(path, PATH_DIALECT)));
+    return re;
+  };
   const exactPaths = new Set(literal.filter((l) => l.modifier === '=').map((l) => l.path));
   const guards: Location[] = [];
   for (const loc of literal) {
@@ -167,7 +174,8 @@ function slashGuards(literal: Location[], regex: Location[], fallback: Backend):
     const prefix = literal
       .filter((l) => l.modifier === '^~' && (l.path === '/' || bare.startsWith(l.path) || `${bare}/` === l.path))
       .sort((a, b) => b.path.length - a.path.length)[0];
-    const re = regex.find((l) => new RegExp(l.path, 'i').test(bare));
+    // Never the author's regex in a backtracking engine on this thread: (a+)+b against /aaa…a!/ took forever.
+    const re = regex.find((l) => compiledPath(l.ingressPath).test(bare));
     const source = prefix && prefix.path !== '/' ? prefix : (re ?? prefix);
     if (source) guards.push({ ...source, modifier: '=', path: bare });
     else guards.push({ ...loc, modifier: '=', path: bare, ingressPath: loc.ingressPath, backend: fallback, rewrite: undefined });

@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { serverNamesHashBucketSize } from '../model/hosts.js';
 import { dynamicEndpointsOn, LUA_DIR, luaModules } from '../model/dynamic-endpoints.js';
 import { defaultSslRedirect, httpsRedirectTarget } from '../model/annotations/ssl-redirect.js';
 import { DEFAULT_MODEL_OPTIONS, type NginxModel } from '../model/types.js';
@@ -23,6 +24,8 @@ export interface RenderView {
   /** `https://$host$request_uri` (a port only with use-port-in-redirects): the https redirect of unmatched paths. */
   httpsRedirect: string;
   hstsValue: string;
+  /** Large enough for the longest exact server name (src/model/hosts.ts). */
+  serverNamesHashBucketSize: number;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
 }
@@ -44,6 +47,7 @@ export function viewOf(model: NginxModel): RenderView {
     },
     httpsRedirect: httpsRedirectTarget(defaultSslRedirect(model.config, model.options.httpsPort), model.options.httpsPort, '$request_uri'),
     hstsValue,
+    serverNamesHashBucketSize: serverNamesHashBucketSize(model.servers.flatMap((s) => (s.wwwRedirect ? [...s.serverNames, s.wwwRedirect.from] : s.serverNames))),
     lua: dynamicEndpointsOn(model.options)
       ? {
           ...luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!),

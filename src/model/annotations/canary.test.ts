@@ -78,4 +78,18 @@ describe('canary annotations', () => {
     expect(headerMatches(p)).toEqual([{ key: '~^v2\\.1$', result: '1' }]);
     expect(new RegExp(headerMatches(p)[0]!.key.slice(1)).test('v2x1')).toBe(false);
   });
+
+  test.each([
+    ['[]', /not a supported regular expression: an empty class/],
+    ['\\u0041', /the escape \\u is not supported/],
+    ['[[:x:]]', /POSIX class/],
+    ['x{99999}', /counts above 255/],
+    ['(a|aa)+$', /can make nginx backtrack/],
+    ['a.*b', /can make nginx backtrack: two repetitions/],
+  ])('canary-by-header-pattern %j, which nginx refuses or backtracks on, is rejected: %s', (value, reason) => {
+    const { error } = parse({ canary: 'true', 'canary-by-header': 'X-V', 'canary-by-header-pattern': value });
+    expect(error?.annotation).toBe('canary-by-header-pattern');
+    expect(error?.reason).toMatch(reason);
+  });
 });
+

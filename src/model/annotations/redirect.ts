@@ -58,7 +58,17 @@ export function applyWwwRedirects(servers: Server[], warnings: ModelWarning[]): 
     if (server.isDefault || !server.serverAnnotations?.redirect.fromToWww) continue;
     const from = wwwCounterpart(server.host);
     const owner = server.ingresses[0];
-    if (!from) continue;
+    if (!from) {
+      // www. plus a host of 250+ characters is no DNS name (253 at most): say so rather than drop it silently.
+      if (owner && !server.host.startsWith('*.') && !server.host.startsWith('www.') && server.host.length + 4 > 253) {
+        warnings.push({
+          object: `Ingress ${refString(owner)}`,
+          ingress: owner,
+          message: `from-to-www-redirect: www.${server.host} would be longer than 253 characters; no redirect from it to ${server.host}`,
+        });
+      }
+      continue;
+    }
     if (taken.has(from)) {
       if (owner) {
         warnings.push({
