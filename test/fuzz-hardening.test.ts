@@ -1,10 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeObject } from '../src/store/types.js';
-import { nginxTest } from './support/nginx.js';
+import { nginxTest, tempWorkDir } from './support/nginx.js';
 import { INGRESS_CLASS } from './support/scenario.js';
 
 /**
@@ -207,7 +206,7 @@ const SEEDS = process.env.FUZZ_SEED ? [FIRST_SEED] : Array.from({ length: RUNS }
 describe(`fuzzing regexes, hosts, certificates and ConfigMap values through portico render (${SEEDS.length} × ${INGRESSES_PER_RUN} Ingresses)`, () => {
   test.each(SEEDS)('seed %i: render finishes, exits 0 or 3, and nginx -t accepts the config', async (seed) => {
     const objects = manifestsFor(seed);
-    const dir = await mkdtemp(join(tmpdir(), 'portico-fuzz-hardening-'));
+    const dir = await tempWorkDir('portico-fuzz-hardening-');
     const file = join(dir, 'manifests.yaml');
     await writeFile(file, objects.map((o) => JSON.stringify(o)).join('\n---\n'));
     const state = join(dir, 'state');

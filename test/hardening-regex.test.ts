@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkAuthorRegex, compileRegex, PATH_DIALECT } from '../src/model/regex.js';
 import type { KubeObject } from '../src/store/types.js';
 import { startController } from './support/controller.js';
 import { request } from './support/http.js';
-import { nginxTest, startNginx } from './support/nginx.js';
+import { nginxTest, startNginx, tempWorkDir } from './support/nginx.js';
 import { freePort, waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
 
@@ -50,7 +49,7 @@ interface Rendered {
 }
 
 async function render(objects: KubeObject[]): Promise<Rendered> {
-  const dir = await mkdtemp(join(tmpdir(), 'portico-hardening-regex-'));
+  const dir = await tempWorkDir('portico-hardening-regex-');
   const file = join(dir, 'manifests.yaml');
   // JSON documents are YAML documents.
   await writeFile(file, objects.map((o) => JSON.stringify(o)).join('\n---\n'));
