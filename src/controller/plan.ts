@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { buildModel } from '../model/build.js';
 import { refString, type IngressRef, type ModelOptions, type NginxModel, type Rejection } from '../model/types.js';
 import type { ConfigRenderer } from '../render/render.js';
@@ -26,6 +27,25 @@ export type ConfigCheck = (model: NginxModel, text: string) => Promise<string | 
 /** The last version of each Ingress that was accepted and applied, by namespace/name. */
 export type LastAccepted = Map<string, Ingress>;
 
+/**
+ * What a sync learnt about an Ingress nginx -t refused, so that the next sync leaves it out again with
+ * one check instead of a bisection (at 10,000 Ingresses a bisection is 20+ nginx -t of ~8 s each).
+ */
+export interface Culprit {
+  /** Fingerprint of every part of the model the Ingress takes part in (see culpritContext). */
+  context: string;
+  /** The rejection's reason, word for word: a known culprit is reported as before, not as a new problem. */
+  reason: string;
+  /** Its last accepted version was served in its place. */
+  fallback: boolean;
+}
+
+/** The culprits of the last plan, valid for the renderer that found them. */
+export interface CulpritMemory {
+  renderer: ConfigRenderer;
+  culprits: Map<string, Culprit>;
+}
+
 export interface Plan {
   model: NginxModel;
   text: string;
@@ -37,6 +57,8 @@ export interface Plan {
   substituted: IngressRef[];
   /** How many configs were checked with nginx -t (1 when the first one passed). */
   checks: number;
+  /** The excluded Ingresses, for the next plan (pass it back as `memory`). */
+  culprits: CulpritMemory;
 }
 
 function withIngresses(snapshot: Snapshot, edit: (m: Map<string, Ingress>) => void): Snapshot {
@@ -50,12 +72,57 @@ function sameObject(a: Ingress | undefined, b: Ingress): boolean {
 }
 
 /**
+ * A fingerprint of what an Ingress's part of the config is made of: the Ingress itself (content, not
+ * resourceVersion, which our own status updates change), the servers of its hosts with every location in
+ * them (so a partner on the same host counts), the upstreams and canary maps they use, the files they
+ * refer to, and the global config. A culprit whose context is unchanged fails nginx -t as before; when
+ * anything in it changes (its own edit, a partner's, a Secret, endpoints, the ConfigMap) it is checked again.
+ */
+export function culpritContext(model: NginxModel, ingress: Ingress | undefined, key: string): string {
+  const involves = (ref: IngressRef | undefined) => ref !== undefined && refString(ref) === key;
+  const servers = model.servers.filter(
+    (s) => s.ingresses.some(involves) || s.locations.some((l) => involves(l.ingress) || involves(l.canary?.ingress)),
+  );
+  const upstreamNames = new Set<string>();
+  const backendUpstream = (b: { kind: string; upstream?: string } | undefined) => {
+    if (b?.kind === 'upstream' && b.upstream) upstreamNames.add(b.upstream);
+  };
+  for (const s of servers) {
+    backendUpstream(s.fallback as { kind: string; upstream?: string });
+    for (const l of s.locations) {
+      backendUpstream(l.backend);
+      backendUpstream(l.canary?.backend);
+    }
+  }
+  const canaries = model.traffic.canaries.filter((c) => involves(c.ingress) || involves(c.canaryIngress));
+  for (const c of canaries) upstreamNames.add(c.mainUpstream).add(c.canaryUpstream);
+  const upstreams = model.upstreams.filter((u) => upstreamNames.has(u.name));
+  const serverText = JSON.stringify(servers);
+  const files = model.files.filter((f) => serverText.includes(f.path));
+  const own = ingress ? { uid: ingress.metadata?.uid, created: ingress.metadata?.creationTimestamp, annotations: ingress.metadata?.annotations, spec: ingress.spec } : undefined;
+  return createHash('sha256')
+    .update(JSON.stringify({ own, servers, upstreams, canaries, files, config: model.config, defaultCertificate: model.defaultCertificate, options: model.options }))
+    .digest('hex');
+}
+
+/** Creation time, then key: the younger of two Ingresses loses, as for a host both define. */
+function youngestFirst(snapshot: Snapshot) {
+  const created = (k: string) => String(snapshot.ingresses.get(k)?.metadata?.creationTimestamp ?? '');
+  return (a: string, b: string) => created(b).localeCompare(created(a)) || b.localeCompare(a);
+}
+
+/**
  * Turns a snapshot into the config to apply, so that one bad Ingress never blocks the rest:
  * 1. An Ingress rejected as a whole whose previous version was accepted (same uid) keeps serving that
  *    previous version; the rejection of the new one is still reported.
- * 2. When nginx -t refuses the combined config, the Ingresses responsible are found by bisection over
- *    the accepted ones (re-rendering without a subset), and the rest is applied. An excluded Ingress
- *    with a last accepted version is served in that version when nginx accepts it.
+ * 2. Culprits of the last plan (`memory`) whose context is unchanged are left out at once: one check of
+ *    "everything but them". Only when that fails is anything bisected, and then only the rest.
+ * 3. When nginx -t refuses the combined config, the Ingresses responsible are found by bisection over
+ *    the accepted ones (re-rendering without a subset), and the rest is applied. An Ingress found that
+ *    fails only together with others is not blamed as such: its partners are found, and the one whose
+ *    content nginx never saw without the others (a canary renders nothing without its main Ingress), else
+ *    the youngest, is left out. An excluded Ingress with a last accepted version is served in that
+ *    version when nginx accepts it.
  * Throws TemplateError when the templates cannot render, BaseConfigError when nginx -t fails with no
  * Ingress at all (nothing an Ingress did, so nothing to exclude).
  */
@@ -67,6 +134,8 @@ export async function planConfig(
   lastAccepted: LastAccepted = new Map(),
   /** True for a config known to pass nginx -t (the one in force): it is not checked again. */
   knownGood: (c: { model: NginxModel; text: string }) => boolean = () => false,
+  /** The culprits of the last plan (Plan.culprits). */
+  memory?: CulpritMemory,
 ): Promise<Plan> {
   let checks = 0;
   const renderModel = (model: NginxModel, snapshot: Snapshot) => {
@@ -106,67 +175,171 @@ export async function planConfig(
     const extra = substitutedRejections.filter((r) => !seen.has(`${refString(r.ingress)} ${r.field} ${r.reason}`));
     return { ...model, rejections: [...model.rejections, ...extra] };
   };
-
   // Without substitutions the first model is the one to render: building it twice costs a second at scale.
-  const full = replacements.size === 0 ? renderModel(first, base) : build(base);
-  const fullError = await test(full);
-  if (fullError === undefined) return { ...full, model: withRejections(full.model), excluded: [], substituted, checks };
-
-  // 2. Bisection. First make sure an Ingress is at fault at all.
-  const candidates = full.model.accepted.map(refString);
-  const without = (keys: Iterable<string>) => {
+  const fullModel = replacements.size === 0 ? first : buildModel(base, options);
+  const refOf = new Map(fullModel.accepted.map((r) => [refString(r), r]));
+  const without = (keys: Iterable<string>, from: Snapshot = base) => {
     const drop = new Set(keys);
-    return withIngresses(base, (m) => drop.forEach((k) => m.delete(k)));
+    return withIngresses(from, (m) => drop.forEach((k) => m.delete(k)));
   };
-  const none = build(without(candidates));
+  /** The last accepted versions to serve in place of these excluded Ingresses (same uid, another version). */
+  const fallbacksFor = (keys: Iterable<string>) => {
+    const fallback = new Map<string, Ingress>();
+    for (const key of keys) {
+      const previous = lastAccepted.get(key);
+      const used = base.ingresses.get(key);
+      if (previous && used && previous !== used && sameObject(previous, used)) fallback.set(key, previous);
+    }
+    return fallback;
+  };
+  const finish = (
+    result: { model: NginxModel; text: string; snapshot: Snapshot },
+    reasons: Map<string, string>,
+    fallback: Map<string, Ingress>,
+  ): Plan => {
+    const excluded: Rejection[] = [...reasons.keys()].map((key) => {
+      const kept = fallback.has(key) ? ' (its last accepted version keeps serving)' : '';
+      return { ingress: refOf.get(key)!, field: 'nginx.conf', reason: `${reasons.get(key)!}${kept}`, whole: true };
+    });
+    const culprits = new Map<string, Culprit>();
+    for (const [key, reason] of reasons) culprits.set(key, { context: culpritContext(fullModel, base.ingresses.get(key), key), reason, fallback: fallback.has(key) });
+    return {
+      ...result,
+      model: withRejections(result.model),
+      excluded,
+      substituted: [...substituted, ...[...fallback.keys()].map((k) => refOf.get(k)!)],
+      checks,
+      culprits: { renderer: render, culprits },
+    };
+  };
+
+  // 2. Last plan's culprits, unchanged: everything but them, checked once.
+  const known = new Map<string, Culprit>();
+  if (memory && memory.renderer === render) {
+    for (const [key, c] of memory.culprits) {
+      if (refOf.has(key) && culpritContext(fullModel, base.ingresses.get(key), key) === c.context) known.set(key, c);
+    }
+  }
+  const knownFallback = fallbacksFor([...known].filter(([, c]) => c.fallback).map(([k]) => k));
+  const afterKnown = without(known.keys());
+  if (known.size > 0) {
+    const trial = build(withIngresses(afterKnown, (m) => knownFallback.forEach((v, k) => m.set(k, v))));
+    if ((await test(trial)) === undefined) return finish(trial, new Map([...known].map(([k, c]) => [k, c.reason])), knownFallback);
+  }
+
+  // 3. Bisection over what is left (the known culprits stay out).
+  const full = known.size === 0 ? renderModel(fullModel, base) : undefined;
+  const fullError = full ? await test(full) : undefined;
+  if (full && fullError === undefined) return { ...full, model: withRejections(full.model), excluded: [], substituted, checks, culprits: { renderer: render, culprits: new Map() } };
+
+  const candidates = fullModel.accepted.map(refString).filter((k) => !known.has(k));
+  const others = (keys: Iterable<string>) => {
+    const keep = new Set(keys);
+    return candidates.filter((k) => !keep.has(k));
+  };
+  /** The config with only these candidates in (every known culprit and every other candidate left out). */
+  const only = (keys: Iterable<string>) => build(without(others(keys), afterKnown));
+  const none = only([]);
   const noneError = await test(none);
   if (noneError !== undefined) throw new BaseConfigError(noneError);
 
   const reasons = new Map<string, string>();
+  /** The good set each culprit was added to when it failed: its partners, if it fails only together with others, are in it. */
+  const keptWhenFound = new Map<string, string[]>();
   /** Finds the members of `cands` that fail when added to the known-good `kept` (every other candidate left out). */
-  const find = async (cands: string[], kept: Set<string>): Promise<string[]> => {
-    const included = new Set([...kept, ...cands]);
-    const trial = build(without(candidates.filter((k) => !included.has(k))));
-    const error = await test(trial);
+  const find = async (cands: string[], kept: string[], knownError?: string): Promise<string[]> => {
+    const error = knownError ?? (await test(only([...kept, ...cands])));
     if (error === undefined) return [];
     if (cands.length === 1) {
       reasons.set(cands[0]!, error);
+      keptWhenFound.set(cands[0]!, kept);
       return cands;
     }
     const mid = Math.ceil(cands.length / 2);
     const left = cands.slice(0, mid);
     const right = cands.slice(mid);
     const badLeft = await find(left, kept);
-    const keptAfterLeft = new Set([...kept, ...left.filter((k) => !badLeft.includes(k))]);
-    const badRight = await find(right, keptAfterLeft);
+    const badRight = await find(right, [...kept, ...left.filter((k) => !badLeft.includes(k))]);
     return [...badLeft, ...badRight];
   };
-  const bad = await find(candidates, new Set());
+  // What changed since the last applied config is bisected first, the unchanged Ingresses kept in (they
+  // passed then); only if the fault is not among the changed ones is everything bisected.
+  const changed = candidates.filter((k) => lastAccepted.get(k) !== base.ingresses.get(k));
+  let found: string[] = [];
+  if (changed.length > 0 && changed.length < candidates.length) {
+    const unchanged = others(changed);
+    found = await find(changed, unchanged, fullError);
+  }
+  if (found.length === 0) {
+    reasons.clear();
+    keptWhenFound.clear();
+    found = await find(candidates, [], fullError);
+  }
   // Every Ingress "at fault" at once means they share the fault: the templates or the global config.
-  if (bad.length > 1 && bad.length === candidates.length) throw new BaseConfigError(reasons.get(bad[0]!) ?? fullError);
+  if (found.length > 1 && found.length === candidates.length) throw new BaseConfigError(reasons.get(found[0]!) ?? fullError ?? noneError ?? '');
 
-  // An excluded Ingress with an earlier accepted version: serve that one if nginx takes it.
-  const fallback = new Map<string, Ingress>();
-  for (const key of bad) {
-    const previous = lastAccepted.get(key);
-    const used = base.ingresses.get(key);
-    if (previous && used && previous !== used && sameObject(previous, used)) fallback.set(key, previous);
+  // An Ingress that fails only with others: find the partners, and blame the one at fault.
+  const blamed = new Map<string, string>();
+  for (const key of found) {
+    const kept = keptWhenFound.get(key)!;
+    const alone = kept.length === 0 ? reasons.get(key) : await test(only([key]));
+    if (alone !== undefined) {
+      blamed.set(key, `nginx -t fails with this Ingress in: ${alone}`);
+      continue;
+    }
+    const partners = await findPartners(key, kept, async (keys) => (await test(only(keys))) !== undefined);
+    const group = [key, ...partners];
+    // Content nginx never saw without the others: the Ingress that rendered nothing alone.
+    const unseen = group.filter((k) => only([k]).text === none.text);
+    const atFault = unseen.length > 0 && unseen.length < group.length ? unseen : [[...group].sort(youngestFirst(base))[0]!];
+    for (const k of atFault) {
+      const with_ = group.filter((g) => g !== k).join(', ');
+      blamed.set(k, `nginx -t fails with this Ingress in together with ${with_}, which pass without it: ${reasons.get(key)!}`);
+    }
   }
-  let result = build(without(bad));
-  if (fallback.size > 0) {
-    const trial = build(withIngresses(without(bad), (m) => fallback.forEach((v, k) => m.set(k, v))));
-    if ((await test(trial)) === undefined) result = trial;
-    else fallback.clear();
-  }
-  const finalError = await test(result);
-  if (finalError !== undefined) throw new BaseConfigError(finalError);
 
-  const excluded: Rejection[] = bad.map((key) => {
-    const ref = full.model.accepted.find((r) => refString(r) === key)!;
-    const kept = fallback.has(key) ? ' (its last accepted version keeps serving)' : '';
-    return { ingress: ref, field: 'nginx.conf', reason: `nginx -t fails with this Ingress in: ${reasons.get(key) ?? fullError}${kept}`, whole: true };
-  });
-  return { ...result, model: withRejections(result.model), excluded, substituted: [...substituted, ...[...fallback.keys()].map((k) => full.model.accepted.find((r) => refString(r) === k)!)], checks };
+  const knownReasons = [...known].map(([k, c]) => [k, c.reason] as const);
+  // The blame moved to a partner: should nginx still refuse the rest, leave out every Ingress found as well.
+  const moved = found.some((k) => !blamed.has(k));
+  const choices = [new Map([...knownReasons, ...blamed])];
+  if (moved) choices.push(new Map([...knownReasons, ...found.map((k) => [k, blamed.get(k) ?? `nginx -t fails with this Ingress in: ${reasons.get(k)!}`] as const), ...blamed]));
+  let lastError = '';
+  for (const bad of choices) {
+    let fallback = fallbacksFor(bad.keys());
+    let result = build(without(bad.keys()));
+    if (fallback.size > 0) {
+      const trial = build(withIngresses(without(bad.keys()), (m) => fallback.forEach((v, k) => m.set(k, v))));
+      if ((await test(trial)) === undefined) result = trial;
+      else fallback = new Map();
+    }
+    const finalError = await test(result);
+    if (finalError === undefined) return finish(result, bad, fallback);
+    lastError = finalError;
+  }
+  throw new BaseConfigError(lastError);
+}
+
+/**
+ * The partners `key` fails with, among `pool` (a set that passes without it): the shortest prefix of the
+ * pool that fails with it ends with a partner; repeated on what is before it until the partners found fail
+ * with it alone. log2(pool) checks per partner.
+ */
+async function findPartners(key: string, pool: string[], fails: (keys: string[]) => Promise<boolean>): Promise<string[]> {
+  const partners: string[] = [];
+  let rest = pool;
+  while (rest.length > 0) {
+    let lo = 0;
+    let hi = rest.length - 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await fails([key, ...partners, ...rest.slice(0, mid + 1)])) hi = mid;
+      else lo = mid + 1;
+    }
+    partners.push(rest[lo]!);
+    if (lo === 0 || (await fails([key, ...partners]))) break;
+    rest = rest.slice(0, lo);
+  }
+  return partners;
 }
 
 /** Remembers the version of each Ingress that the applied config serves; forgets deleted ones. */
