@@ -25,7 +25,7 @@ function fakeCheck(calls: { n: number }) {
   return async (_m: NginxModel, text: string) => {
     calls.n++;
     const line = text.split('\n').find((l) => l.includes('bad'));
-    return line ? `unknown directive in ${line}` : undefined;
+    return line ? { reason: `unknown directive in ${line}`, evidence: ['unknown directive', line] } : undefined;
   };
 }
 
@@ -45,7 +45,7 @@ describe('planConfig', () => {
     const goods = Array.from({ length: 30 }, (_, i) => ing(`g${String(i).padStart(2, '0')}`));
     const plan = await planConfig(snap(...goods, ing('x1', '/bad'), ing('x2', '/also-bad')), options, render, fakeCheck(calls));
     expect(plan.excluded.map((r) => refString(r.ingress)).sort()).toEqual(['ns/x1', 'ns/x2']);
-    expect(plan.excluded[0]).toMatchObject({ field: 'nginx.conf', whole: true });
+    expect(plan.excluded[0]).toMatchObject({ field: 'spec.rules[0].http.paths[0].path', whole: true });
     expect(plan.excluded.find((r) => r.ingress.name === 'x1')!.reason).toContain('ns/x1 /bad');
     expect(plan.text).not.toContain('bad');
     expect(plan.model.accepted).toHaveLength(30);
@@ -177,6 +177,7 @@ describe('planConfig', () => {
     const calls = { n: 0 };
     const plan = await planConfig(snap(canary, main, ing('other')), options, renderCanaries, fakeCheck(calls));
     expect(plan.excluded.map((r) => refString(r.ingress))).toEqual(['ns/canary']);
+    expect(plan.excluded[0]).toMatchObject({ field: 'metadata.annotations[nginx.ingress.kubernetes.io/canary-by-header-pattern]' });
     expect(plan.excluded[0]!.reason).toContain('together with ns/main');
     expect(plan.text).toContain('ns/main /');
     expect(plan.text).not.toContain('bad');

@@ -21,8 +21,17 @@ export class BaseConfigError extends Error {
   }
 }
 
-/** Checks one rendered config (materialize its files, nginx -t); resolves undefined when nginx accepts it, else the reason. */
-export type ConfigCheck = (model: NginxModel, text: string) => Promise<string | undefined>;
+/**
+ * Why nginx -t refused a config: the reason to report, and the text nginx named (its messages and the
+ * config lines they point at), which tells whose content it refused.
+ */
+export interface CheckFailure {
+  reason: string;
+  evidence: string[];
+}
+
+/** Checks one rendered config (materialize its files, nginx -t); resolves undefined when nginx accepts it, else why not. */
+export type ConfigCheck = (model: NginxModel, text: string) => Promise<CheckFailure | string | undefined>;
 
 /** The last version of each Ingress that was accepted and applied, by namespace/name. */
 export type LastAccepted = Map<string, Ingress>;
@@ -34,10 +43,17 @@ export type LastAccepted = Map<string, Ingress>;
 export interface Culprit {
   /** Fingerprint of every part of the model the Ingress takes part in (see culpritContext). */
   context: string;
-  /** The rejection's reason, word for word: a known culprit is reported as before, not as a new problem. */
+  /** The rejection's field and reason, word for word: a known culprit is reported as before, not as a new problem. */
+  field: string;
   reason: string;
   /** Its last accepted version was served in its place. */
   fallback: boolean;
+}
+
+/** Who is left out for an nginx -t failure, and how it is reported. */
+interface Blame {
+  field: string;
+  reason: string;
 }
 
 /** The culprits of the last plan, valid for the renderer that found them. */
@@ -105,6 +121,24 @@ export function culpritContext(model: NginxModel, ingress: Ingress | undefined, 
     .digest('hex');
 }
 
+/** Values too common to say whose text a config line is. */
+const COMMON_VALUE = /^(true|false|on|off|\d+)$/i;
+
+/**
+ * The field of `ingress` whose value nginx named (in its message, or on the config line it points at):
+ * an annotation value, a path or a host. Undefined when none is named.
+ */
+export function fieldNamed(ingress: Ingress | undefined, evidence: string[]): string | undefined {
+  const named = (value: string | undefined) => value !== undefined && value.length >= 3 && !COMMON_VALUE.test(value) && evidence.some((e) => e.includes(value));
+  for (const [key, value] of Object.entries(ingress?.metadata?.annotations ?? {})) if (named(value)) return `metadata.annotations[${key}]`;
+  const rules = ingress?.spec?.rules ?? [];
+  for (const [i, rule] of rules.entries()) {
+    for (const [j, path] of (rule.http?.paths ?? []).entries()) if (named(path.path)) return `spec.rules[${i}].http.paths[${j}].path`;
+  }
+  for (const [i, rule] of rules.entries()) if (named(rule.host)) return `spec.rules[${i}].host`;
+  return undefined;
+}
+
 /** Creation time, then key: the younger of two Ingresses loses, as for a host both define. */
 function youngestFirst(snapshot: Snapshot) {
   const created = (k: string) => String(snapshot.ingresses.get(k)?.metadata?.creationTimestamp ?? '');
@@ -120,9 +154,9 @@ function youngestFirst(snapshot: Snapshot) {
  * 3. When nginx -t refuses the combined config, the Ingresses responsible are found by bisection over
  *    the accepted ones (re-rendering without a subset), and the rest is applied. An Ingress found that
  *    fails only together with others is not blamed as such: its partners are found, and the one whose
- *    content nginx never saw without the others (a canary renders nothing without its main Ingress), else
- *    the youngest, is left out. An excluded Ingress with a last accepted version is served in that
- *    version when nginx accepts it.
+ *    value nginx names (a canary's pattern is rendered only beside its main Ingress), else the youngest,
+ *    is left out. An excluded Ingress with a last accepted version is served in that version when nginx
+ *    accepts it.
  * Throws TemplateError when the templates cannot render, BaseConfigError when nginx -t fails with no
  * Ingress at all (nothing an Ingress did, so nothing to exclude).
  */
@@ -146,10 +180,11 @@ export async function planConfig(
     }
   };
   const build = (snapshot: Snapshot) => renderModel(buildModel(snapshot, options), snapshot);
-  const test = async (c: { model: NginxModel; text: string }) => {
+  const test = async (c: { model: NginxModel; text: string }): Promise<CheckFailure | undefined> => {
     if (knownGood(c)) return undefined;
     checks++;
-    return check(c.model, c.text);
+    const failure = await check(c.model, c.text);
+    return typeof failure === 'string' ? { reason: failure, evidence: [failure] } : failure;
   };
 
   // 1. Substitute the last accepted version of Ingresses rejected as a whole.
@@ -194,15 +229,15 @@ export async function planConfig(
   };
   const finish = (
     result: { model: NginxModel; text: string; snapshot: Snapshot },
-    reasons: Map<string, string>,
+    blame: Map<string, Blame>,
     fallback: Map<string, Ingress>,
   ): Plan => {
-    const excluded: Rejection[] = [...reasons.keys()].map((key) => {
+    const excluded: Rejection[] = [...blame].map(([key, b]) => {
       const kept = fallback.has(key) ? ' (its last accepted version keeps serving)' : '';
-      return { ingress: refOf.get(key)!, field: 'nginx.conf', reason: `${reasons.get(key)!}${kept}`, whole: true };
+      return { ingress: refOf.get(key)!, field: b.field, reason: `${b.reason}${kept}`, whole: true };
     });
     const culprits = new Map<string, Culprit>();
-    for (const [key, reason] of reasons) culprits.set(key, { context: culpritContext(fullModel, base.ingresses.get(key), key), reason, fallback: fallback.has(key) });
+    for (const [key, b] of blame) culprits.set(key, { context: culpritContext(fullModel, base.ingresses.get(key), key), ...b, fallback: fallback.has(key) });
     return {
       ...result,
       model: withRejections(result.model),
@@ -224,7 +259,7 @@ export async function planConfig(
   const afterKnown = without(known.keys());
   if (known.size > 0) {
     const trial = build(withIngresses(afterKnown, (m) => knownFallback.forEach((v, k) => m.set(k, v))));
-    if ((await test(trial)) === undefined) return finish(trial, new Map([...known].map(([k, c]) => [k, c.reason])), knownFallback);
+    if ((await test(trial)) === undefined) return finish(trial, new Map([...known].map(([k, c]) => [k, { field: c.field, reason: c.reason }])), knownFallback);
   }
 
   // 3. Bisection over what is left (the known culprits stay out).
@@ -241,13 +276,14 @@ export async function planConfig(
   const only = (keys: Iterable<string>) => build(without(others(keys), afterKnown));
   const none = only([]);
   const noneError = await test(none);
-  if (noneError !== undefined) throw new BaseConfigError(noneError);
+  if (noneError !== undefined) throw new BaseConfigError(noneError.reason);
 
-  const reasons = new Map<string, string>();
+  /** The failure each culprit caused when it was added. */
+  const reasons = new Map<string, CheckFailure>();
   /** The good set each culprit was added to when it failed: its partners, if it fails only together with others, are in it. */
   const keptWhenFound = new Map<string, string[]>();
   /** Finds the members of `cands` that fail when added to the known-good `kept` (every other candidate left out). */
-  const find = async (cands: string[], kept: string[], knownError?: string): Promise<string[]> => {
+  const find = async (cands: string[], kept: string[], knownError?: CheckFailure): Promise<string[]> => {
     const error = knownError ?? (await test(only([...kept, ...cands])));
     if (error === undefined) return [];
     if (cands.length === 1) {
@@ -276,33 +312,37 @@ export async function planConfig(
     found = await find(candidates, [], fullError);
   }
   // Every Ingress "at fault" at once means they share the fault: the templates or the global config.
-  if (found.length > 1 && found.length === candidates.length) throw new BaseConfigError(reasons.get(found[0]!) ?? fullError ?? noneError ?? '');
+  if (found.length > 1 && found.length === candidates.length) throw new BaseConfigError((reasons.get(found[0]!) ?? fullError)?.reason ?? '');
 
-  // An Ingress that fails only with others: find the partners, and blame the one at fault.
-  const blamed = new Map<string, string>();
+  // An Ingress that fails only with others: find the partners, and blame the one whose text nginx refused.
+  const blameFor = (key: string, failure: CheckFailure, reason: string): Blame => ({ field: fieldNamed(base.ingresses.get(key), failure.evidence) ?? 'nginx.conf', reason });
+  const blamed = new Map<string, Blame>();
   for (const key of found) {
     const kept = keptWhenFound.get(key)!;
     const alone = kept.length === 0 ? reasons.get(key) : await test(only([key]));
     if (alone !== undefined) {
-      blamed.set(key, `nginx -t fails with this Ingress in: ${alone}`);
+      blamed.set(key, blameFor(key, alone, `nginx -t fails with this Ingress in: ${alone.reason}`));
       continue;
     }
     const partners = await findPartners(key, kept, async (keys) => (await test(only(keys))) !== undefined);
     const group = [key, ...partners];
-    // Content nginx never saw without the others: the Ingress that rendered nothing alone.
-    const unseen = group.filter((k) => only([k]).text === none.text);
-    const atFault = unseen.length > 0 && unseen.length < group.length ? unseen : [[...group].sort(youngestFirst(base))[0]!];
-    for (const k of atFault) {
-      const with_ = group.filter((g) => g !== k).join(', ');
-      blamed.set(k, `nginx -t fails with this Ingress in together with ${with_}, which pass without it: ${reasons.get(key)!}`);
-    }
+    const failure = reasons.get(key)!;
+    // The one whose value nginx named (an older canary's pattern, rendered only beside its main Ingress);
+    // if none or several, the youngest, as when two Ingresses claim the same host.
+    const named = group.filter((k) => fieldNamed(base.ingresses.get(k), failure.evidence) !== undefined);
+    const atFault = [...(named.length > 0 ? named : group)].sort(youngestFirst(base))[0]!;
+    const together = group.filter((g) => g !== atFault).join(', ');
+    blamed.set(atFault, blameFor(atFault, failure, `nginx -t fails with this Ingress in together with ${together}, which pass without it: ${failure.reason}`));
   }
 
-  const knownReasons = [...known].map(([k, c]) => [k, c.reason] as const);
+  const knownBlame = [...known].map(([k, c]) => [k, { field: c.field, reason: c.reason }] as const);
   // The blame moved to a partner: should nginx still refuse the rest, leave out every Ingress found as well.
   const moved = found.some((k) => !blamed.has(k));
-  const choices = [new Map([...knownReasons, ...blamed])];
-  if (moved) choices.push(new Map([...knownReasons, ...found.map((k) => [k, blamed.get(k) ?? `nginx -t fails with this Ingress in: ${reasons.get(k)!}`] as const), ...blamed]));
+  const choices = [new Map([...knownBlame, ...blamed])];
+  if (moved) {
+    const foundBlame = found.map((k) => [k, blamed.get(k) ?? blameFor(k, reasons.get(k)!, `nginx -t fails with this Ingress in: ${reasons.get(k)!.reason}`)] as const);
+    choices.push(new Map([...knownBlame, ...foundBlame, ...blamed]));
+  }
   let lastError = '';
   for (const bad of choices) {
     let fallback = fallbacksFor(bad.keys());
@@ -314,7 +354,7 @@ export async function planConfig(
     }
     const finalError = await test(result);
     if (finalError === undefined) return finish(result, bad, fallback);
-    lastError = finalError;
+    lastError = finalError.reason;
   }
   throw new BaseConfigError(lastError);
 }
