@@ -6,12 +6,14 @@
 // The validators refuse what nginx is known to refuse, so the refused input comes from an nginx wrapper:
 // its `nginx -t` fails, as nginx does, on any config containing "refuse-me", naming the file and line.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { checkConfigText, ConfigCheckError } from '../../src/apply/apply.js';
+import { checkReason } from '../../src/controller/check-reason.js';
 import type { KubeObject } from '../../src/store/types.js';
 import { startController, type RunningController } from '../support/controller.js';
 import { simpleIngress } from '../support/ingress.js';
-import { nginxWrapper } from '../support/nginx.js';
+import { NGINX, nginxWrapper, tempStateDir } from '../support/nginx.js';
 import { waitFor } from '../support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from '../support/scenario.js';
 
@@ -160,5 +162,28 @@ test('/healthz stays 200 through a long sync that keeps completing nginx -t runs
     expect(await ctl.stop()).toBe(0);
     await backends.stopAll();
     await rm(dirname(nginx), { recursive: true, force: true });
+  }
+});
+
+test('real nginx -t: the same refused config gives the same reason at every check, naming the place and no temp file', async () => {
+  const stateDir = await tempStateDir('portico-reason-');
+  await mkdir(join(stateDir, 'logs'));
+  const text = 'events {}\nhttp {\n    server {\n        listen 127.0.0.1:1;\n        server_name "odd.test";\n        location = "/x" {\n            proxy_bufferz 8 4k;\n        }\n    }\n}\n';
+  const reasonOf = async () => {
+    const err = await checkConfigText({ nginxBinary: NGINX, stateDir }, text).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigCheckError);
+    const e = err as ConfigCheckError;
+    expect(e.problems[0]).toMatchObject({ level: 'emerg', line: 7 });
+    return { message: e.message, reason: checkReason(e.problems, text, e.message) };
+  };
+  try {
+    const first = await reasonOf();
+    const second = await reasonOf();
+    expect(second).toEqual(first);
+    expect(first.message).toBe('nginx -t failed: [emerg] unknown directive "proxy_bufferz"');
+    expect(first.reason).toBe('[emerg] unknown directive "proxy_bufferz" (server "odd.test", location = "/x", directive "proxy_bufferz")');
+    expect(JSON.stringify(first)).not.toContain(stateDir);
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
   }
 });
