@@ -138,8 +138,9 @@ describe('planConfig', () => {
     const worse = await sync(snap(...goods, bad, ing('y', '/also-bad')), last, third.plan, calls);
     expect(worse.plan.excluded.map((r) => refString(r.ingress)).sort()).toEqual(['ns/x', 'ns/y']);
     expect(worse.checks).toBeLessThan(first.checks);
-    // Everything but x (fails), none, 3 to bisect the two changed (y and g007, back to its first version), y alone, the result.
-    expect(worse.checks).toBeLessThanOrEqual(7);
+    // Everything but x (fails), none, the unchanged ones, 3 to bisect the two changed (y and g007, back to
+    // its first version), y alone, the result.
+    expect(worse.checks).toBe(8);
 
     // The known one is fixed (its content changed): checked again, and back in.
     const fixed = await sync(snap(...goods, ing('x', '/fixed'), ing('y', '/also-bad')), last, worse.plan, calls);
@@ -182,6 +183,21 @@ describe('planConfig', () => {
     expect(plan.text).toContain('ns/main /');
     expect(plan.text).not.toContain('bad');
     expect(plan.model.accepted.map(refString).sort()).toEqual(['ns/canary', 'ns/main', 'ns/other'].filter((k) => k !== 'ns/canary'));
+  });
+
+  test('a fault among the unchanged Ingresses (their context changed) is not pinned on a changed one', async () => {
+    const last: LastAccepted = new Map();
+    const calls = { n: 0 };
+    const [b, c] = [ing('b'), ing('c')];
+    const first = await sync(snap(ing('a'), b, c), last, undefined, calls);
+    expect(first.plan.excluded).toEqual([]);
+    // b is unchanged but now refused (as when its Secret changes); a changed at the same time.
+    const refuseB = async (_m: NginxModel, text: string) => (text.includes('ns/b /') ? { reason: 'b refused', evidence: ['b refused'] } : undefined);
+    const changedA = ing('a', '/new');
+    changedA.metadata!.creationTimestamp = '2026-03-01T00:00:00Z'; // younger than b: "the youngest" would pick it
+    const plan = await planConfig(snap(changedA, b, c), options, render, refuseB, last, () => false, first.plan.culprits);
+    expect(plan.excluded.map((r) => refString(r.ingress))).toEqual(['ns/b']);
+    expect(plan.text).toContain('ns/a /new');
   });
 
   test('two Ingresses that nginx refuses only together, both with content of their own: the younger is left out', async () => {

@@ -298,13 +298,14 @@ export async function planConfig(
     const badRight = await find(right, [...kept, ...left.filter((k) => !badLeft.includes(k))]);
     return [...badLeft, ...badRight];
   };
-  // What changed since the last applied config is bisected first, the unchanged Ingresses kept in (they
-  // passed then); only if the fault is not among the changed ones is everything bisected.
+  // What changed since the last applied config is bisected first, the unchanged Ingresses kept in, if they
+  // still pass (usually the config in force: no check); only if the fault is not among the changed ones
+  // is everything bisected.
   const changed = candidates.filter((k) => lastAccepted.get(k) !== base.ingresses.get(k));
   let found: string[] = [];
   if (changed.length > 0 && changed.length < candidates.length) {
     const unchanged = others(changed);
-    found = await find(changed, unchanged, fullError);
+    if ((await test(only(unchanged))) === undefined) found = await find(changed, unchanged, fullError);
   }
   if (found.length === 0) {
     reasons.clear();
@@ -345,15 +346,14 @@ export async function planConfig(
   }
   let lastError = '';
   for (const bad of choices) {
-    let fallback = fallbacksFor(bad.keys());
-    let result = build(without(bad.keys()));
+    const fallback = fallbacksFor(bad.keys());
     if (fallback.size > 0) {
       const trial = build(withIngresses(without(bad.keys()), (m) => fallback.forEach((v, k) => m.set(k, v))));
-      if ((await test(trial)) === undefined) result = trial;
-      else fallback = new Map();
+      if ((await test(trial)) === undefined) return finish(trial, bad, fallback);
     }
+    const result = build(without(bad.keys()));
     const finalError = await test(result);
-    if (finalError === undefined) return finish(result, bad, fallback);
+    if (finalError === undefined) return finish(result, bad, new Map());
     lastError = finalError.reason;
   }
   throw new BaseConfigError(lastError);
