@@ -118,24 +118,32 @@ describe('planConfig', () => {
     const calls = { n: 0 };
     const goods = Array.from({ length: 300 }, (_, i) => ing(`g${String(i).padStart(3, '0')}`));
     const bad = ing('x', '/bad');
-    const first = await sync(snap(...goods, bad), last, undefined, calls);
+    const renders = { n: 0 };
+    const counted: ConfigRenderer = (m) => {
+      renders.n++;
+      return render(m);
+    };
+    const first = await sync(snap(...goods, bad), last, undefined, calls, counted);
+    renders.n = 0;
     expect(first.plan.excluded.map((r) => refString(r.ingress))).toEqual(['ns/x']);
     expect(first.checks).toBeGreaterThan(10);
 
-    const second = await sync(snap(...goods, bad), last, first.plan, calls);
+    const second = await sync(snap(...goods, bad), last, first.plan, calls, counted);
     expect(second.checks).toBe(1);
+    // One model and one render: at 10,000 Ingresses each is seconds.
+    expect(renders.n).toBe(1);
     expect(second.plan.excluded).toEqual(first.plan.excluded);
     expect(second.plan.text).toBe(first.plan.text);
 
     // Another Ingress changes (and is fine): still one check, the known one still out.
     const moved = ing('g007', '/moved');
-    const third = await sync(snap(...goods.filter((g) => g.metadata!.name !== 'g007'), moved, bad), last, second.plan, calls);
+    const third = await sync(snap(...goods.filter((g) => g.metadata!.name !== 'g007'), moved, bad), last, second.plan, calls, counted);
     expect(third.checks).toBe(1);
     expect(third.plan.text).toContain('ns/g007 /moved');
     expect(third.plan.excluded.map((r) => r.reason)).toEqual(first.plan.excluded.map((r) => r.reason));
 
     // A second bad Ingress appears: only the changed one is bisected, far fewer checks than from scratch.
-    const worse = await sync(snap(...goods, bad, ing('y', '/also-bad')), last, third.plan, calls);
+    const worse = await sync(snap(...goods, bad, ing('y', '/also-bad')), last, third.plan, calls, counted);
     expect(worse.plan.excluded.map((r) => refString(r.ingress)).sort()).toEqual(['ns/x', 'ns/y']);
     expect(worse.checks).toBeLessThan(first.checks);
     // Everything but x (fails), none, the unchanged ones, 3 to bisect the two changed (y and g007, back to
@@ -143,7 +151,7 @@ describe('planConfig', () => {
     expect(worse.checks).toBe(8);
 
     // The known one is fixed (its content changed): checked again, and back in.
-    const fixed = await sync(snap(...goods, ing('x', '/fixed'), ing('y', '/also-bad')), last, worse.plan, calls);
+    const fixed = await sync(snap(...goods, ing('x', '/fixed'), ing('y', '/also-bad')), last, worse.plan, calls, counted);
     expect(fixed.plan.excluded.map((r) => refString(r.ingress))).toEqual(['ns/y']);
     expect(fixed.plan.text).toContain('ns/x /fixed');
   });
@@ -158,6 +166,27 @@ describe('planConfig', () => {
     const other = await sync(snap(ing('a'), ing('x', '/bad')), last, first.plan, calls, tolerant);
     expect(other.plan.excluded).toEqual([]);
     expect(other.checks).toBe(1);
+
+    // The Service it names changes (new endpoints could be what nginx refused): checked again.
+    const svc = (port: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', namespace: 'ns' }, spec: { ports: [{ port: 80, targetPort: port }] } }) as KubeObject;
+    const before = await sync(snap(ing('a'), ing('x', '/bad'), svc(8080)), last, undefined, calls);
+    const same = await sync(snap(ing('a'), ing('x', '/bad'), svc(8080)), last, before.plan, calls);
+    expect(same.checks).toBe(1);
+    const changed = await sync(snap(ing('a'), ing('x', '/bad'), svc(9090)), last, same.plan, calls);
+    expect(changed.checks).toBeGreaterThan(1);
+    expect(changed.plan.excluded.map((r) => refString(r.ingress))).toEqual(['ns/x']);
+
+    // A partner on its host changes: checked again.
+    const partner = (path: string) => {
+      const p = ing('p', path);
+      p.spec!.rules![0]!.host = 'x.test';
+      return p;
+    };
+    const withPartner = await sync(snap(ing('a'), ing('x', '/bad'), partner('/one')), last, undefined, calls);
+    const partnerMoved = await sync(snap(ing('a'), ing('x', '/bad'), partner('/two')), last, withPartner.plan, calls);
+    expect(partnerMoved.checks).toBeGreaterThan(1);
+    const elsewhere = await sync(snap(ing('a', '/elsewhere'), ing('x', '/bad'), partner('/two')), last, partnerMoved.plan, calls);
+    expect(elsewhere.checks).toBe(1);
   });
 
   /** Renders each location, with the header pattern of a canary attached to it. */

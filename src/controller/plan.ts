@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { buildModel } from '../model/build.js';
-import { refString, type IngressRef, type ModelOptions, type NginxModel, type Rejection } from '../model/types.js';
+import { refString, type IngressRef, type ModelOptions, type ModelWarning, type NginxModel, type Rejection } from '../model/types.js';
 import type { ConfigRenderer } from '../render/render.js';
 import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
@@ -36,24 +36,27 @@ export type ConfigCheck = (model: NginxModel, text: string) => Promise<CheckFail
 /** The last version of each Ingress that was accepted and applied, by namespace/name. */
 export type LastAccepted = Map<string, Ingress>;
 
-/**
- * What a sync learnt about an Ingress nginx -t refused, so that the next sync leaves it out again with
- * one check instead of a bisection (at 10,000 Ingresses a bisection is 20+ nginx -t of ~8 s each).
- */
-export interface Culprit {
-  /** Fingerprint of every part of the model the Ingress takes part in (see culpritContext). */
-  context: string;
-  /** The rejection's field and reason, word for word: a known culprit is reported as before, not as a new problem. */
-  field: string;
-  reason: string;
-  /** Its last accepted version was served in its place. */
-  fallback: boolean;
-}
-
 /** Who is left out for an nginx -t failure, and how it is reported. */
 interface Blame {
   field: string;
   reason: string;
+}
+
+/**
+ * What a sync learnt about an Ingress nginx -t refused, so that the next sync leaves it out again with
+ * one check instead of a bisection (at 10,000 Ingresses a bisection is 20+ nginx -t of ~8 s each).
+ */
+export interface Culprit extends Blame {
+  ref: IngressRef;
+  /** Fingerprint of the Ingress and the objects it names (ownContext). */
+  own: string;
+  /** Fingerprint of its hosts' servers in a model without it, and of the global config (hostContext). */
+  host: string;
+  /** Its rejections and warnings from the model it was found in: a known culprit is reported as before. */
+  rejections: Rejection[];
+  warnings: ModelWarning[];
+  /** Its last accepted version was served in its place. */
+  fallback: boolean;
 }
 
 /** The culprits of the last plan, valid for the renderer that found them. */
@@ -87,38 +90,67 @@ function sameObject(a: Ingress | undefined, b: Ingress): boolean {
   return a !== undefined && a.metadata?.uid === b.metadata?.uid;
 }
 
+const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+/** Every string in a value (deep), for the names an Ingress refers to. */
+function strings(value: unknown, out: Set<string>): Set<string> {
+  if (typeof value === 'string') {
+    out.add(value);
+    for (const part of value.split('/')) out.add(part);
+  } else if (Array.isArray(value)) for (const v of value) strings(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) strings(v, out);
+  return out;
+}
+
 /**
- * A fingerprint of what an Ingress's part of the config is made of: the Ingress itself (content, not
- * resourceVersion, which our own status updates change), the servers of its hosts with every location in
- * them (so a partner on the same host counts), the upstreams and canary maps they use, the files they
- * refer to, and the global config. A culprit whose context is unchanged fails nginx -t as before; when
- * anything in it changes (its own edit, a partner's, a Secret, endpoints, the ConfigMap) it is checked again.
+ * A fingerprint of an Ingress (its content: not resourceVersion, which our own status updates change) and
+ * of the objects it can name: the Services, EndpointSlices, Secrets and ConfigMaps of its namespace, and
+ * the IngressClasses, whose name is one of its strings. Computed from the snapshot alone, before any model.
  */
-export function culpritContext(model: NginxModel, ingress: Ingress | undefined, key: string): string {
-  const involves = (ref: IngressRef | undefined) => ref !== undefined && refString(ref) === key;
-  const servers = model.servers.filter(
-    (s) => s.ingresses.some(involves) || s.locations.some((l) => involves(l.ingress) || involves(l.canary?.ingress)),
+export function ownContext(snapshot: Snapshot, ingress: Ingress): string {
+  const ns = ingress.metadata?.namespace ?? '';
+  const names = strings([ingress.spec, ingress.metadata?.annotations], new Set());
+  const inNs = <T extends { metadata?: { namespace?: string; name?: string } }>(m: ReadonlyMap<string, T>) =>
+    [...names].flatMap((n) => (m.get(`${ns}/${n}`) ? [m.get(`${ns}/${n}`)!] : []));
+  const slices = [...snapshot.endpointSlices.values()].filter(
+    (s) => s.metadata?.namespace === ns && names.has(s.metadata?.labels?.['kubernetes.io/service-name'] ?? '\0'),
   );
+  const classes = [...names].flatMap((n) => (snapshot.ingressClasses.get(n) ? [snapshot.ingressClasses.get(n)!] : []));
+  const { uid, creationTimestamp, annotations } = ingress.metadata ?? {};
+  return hash({
+    own: { uid, creationTimestamp, annotations, spec: ingress.spec },
+    services: inNs(snapshot.services),
+    slices: slices.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '')),
+    secrets: inNs(snapshot.secrets),
+    configMaps: inNs(snapshot.configMaps),
+    classes,
+  });
+}
+
+/**
+ * A fingerprint of what surrounds an Ingress in a model built without it: the servers of its hosts (the
+ * other Ingresses' locations there: a partner on the same host counts), the upstreams they use, and the
+ * global config. With ownContext, what decides whether the Ingress still fails nginx -t: when anything in
+ * either changes (its own edit, a partner's, a Secret, endpoints, the ConfigMap) it is checked again.
+ */
+export function hostContext(model: NginxModel, ingress: Ingress, key: string): string {
+  const hosts = new Set<string>();
+  for (const rule of ingress.spec?.rules ?? []) hosts.add(rule.host ?? '');
+  for (const tls of ingress.spec?.tls ?? []) for (const h of tls.hosts ?? []) hosts.add(h);
+  const own = (ref: IngressRef | undefined) => ref !== undefined && refString(ref) === key;
+  // Its own locations (a fallback version served in its place) are its own context, not its surroundings.
+  const servers = model.servers
+    .filter((s) => hosts.has(s.host))
+    .map((s) => ({ ...s, ingresses: s.ingresses.filter((r) => !own(r)), locations: s.locations.filter((l) => !own(l.ingress)) }));
   const upstreamNames = new Set<string>();
-  const backendUpstream = (b: { kind: string; upstream?: string } | undefined) => {
-    if (b?.kind === 'upstream' && b.upstream) upstreamNames.add(b.upstream);
-  };
   for (const s of servers) {
-    backendUpstream(s.fallback as { kind: string; upstream?: string });
     for (const l of s.locations) {
-      backendUpstream(l.backend);
-      backendUpstream(l.canary?.backend);
+      if (l.backend.kind === 'upstream') upstreamNames.add(l.backend.upstream);
+      if (l.canary?.backend.kind === 'upstream') upstreamNames.add(l.canary.backend.upstream);
     }
   }
-  const canaries = model.traffic.canaries.filter((c) => involves(c.ingress) || involves(c.canaryIngress));
-  for (const c of canaries) upstreamNames.add(c.mainUpstream).add(c.canaryUpstream);
   const upstreams = model.upstreams.filter((u) => upstreamNames.has(u.name));
-  const serverText = JSON.stringify(servers);
-  const files = model.files.filter((f) => serverText.includes(f.path));
-  const own = ingress ? { uid: ingress.metadata?.uid, created: ingress.metadata?.creationTimestamp, annotations: ingress.metadata?.annotations, spec: ingress.spec } : undefined;
-  return createHash('sha256')
-    .update(JSON.stringify({ own, servers, upstreams, canaries, files, config: model.config, defaultCertificate: model.defaultCertificate, options: model.options }))
-    .digest('hex');
+  return hash({ servers, upstreams, config: model.config, defaultCertificate: model.defaultCertificate, options: model.options });
 }
 
 /** Values too common to say whose text a config line is. */
@@ -145,18 +177,21 @@ function youngestFirst(snapshot: Snapshot) {
   return (a: string, b: string) => created(b).localeCompare(created(a)) || b.localeCompare(a);
 }
 
+const involves = (key: string) => (x: { ingress?: IngressRef }) => x.ingress !== undefined && refString(x.ingress) === key;
+
 /**
  * Turns a snapshot into the config to apply, so that one bad Ingress never blocks the rest:
- * 1. An Ingress rejected as a whole whose previous version was accepted (same uid) keeps serving that
+ * 1. Culprits of the last plan (`memory`) whose Ingress, the objects it names and its hosts' surroundings
+ *    are unchanged are left out at once; the model is built without them (one build: at 10,000 Ingresses
+ *    a build is seconds) and checked once. Only when that fails is anything bisected, and then the rest.
+ * 2. An Ingress rejected as a whole whose previous version was accepted (same uid) keeps serving that
  *    previous version; the rejection of the new one is still reported.
- * 2. Culprits of the last plan (`memory`) whose context is unchanged are left out at once: one check of
- *    "everything but them". Only when that fails is anything bisected, and then only the rest.
- * 3. When nginx -t refuses the combined config, the Ingresses responsible are found by bisection over
- *    the accepted ones (re-rendering without a subset), and the rest is applied. An Ingress found that
- *    fails only together with others is not blamed as such: its partners are found, and the one whose
- *    value nginx names (a canary's pattern is rendered only beside its main Ingress), else the youngest,
- *    is left out. An excluded Ingress with a last accepted version is served in that version when nginx
- *    accepts it.
+ * 3. When nginx -t refuses the combined config, the Ingresses responsible are found by bisection (what
+ *    changed since the last plan first), re-rendering without a subset, and the rest is applied. An
+ *    Ingress found that fails only together with others is not blamed as such: its partners are found,
+ *    and the one whose value nginx names (a canary's pattern is rendered only beside its main Ingress),
+ *    else the youngest, is left out. An excluded Ingress with a last accepted version is served in that
+ *    version when nginx accepts it.
  * Throws TemplateError when the templates cannot render, BaseConfigError when nginx -t fails with no
  * Ingress at all (nothing an Ingress did, so nothing to exclude).
  */
@@ -186,9 +221,28 @@ export async function planConfig(
     const failure = await check(c.model, c.text);
     return typeof failure === 'string' ? { reason: failure, evidence: [failure] } : failure;
   };
+  const without = (keys: Iterable<string>, from: Snapshot) => {
+    const drop = new Set(keys);
+    return drop.size === 0 ? from : withIngresses(from, (m) => drop.forEach((k) => m.delete(k)));
+  };
 
-  // 1. Substitute the last accepted version of Ingresses rejected as a whole.
-  const first = buildModel(input, options);
+  // 1. The last plan's culprits whose Ingress and named objects are unchanged, then (in a model without
+  // them) whose surroundings are unchanged too; one that changed is built in again.
+  const known = new Map<string, Culprit>();
+  if (memory && memory.renderer === render) {
+    for (const [key, c] of memory.culprits) {
+      const ingress = input.ingresses.get(key);
+      if (ingress && ownContext(input, ingress) === c.own) known.set(key, c);
+    }
+  }
+  let first = buildModel(without(known.keys(), input), options);
+  const moved = [...known.keys()].filter((k) => hostContext(first, input.ingresses.get(k)!, k) !== known.get(k)!.host);
+  if (moved.length > 0) {
+    for (const k of moved) known.delete(k);
+    first = buildModel(without(known.keys(), input), options);
+  }
+
+  // 2. Substitute the last accepted version of Ingresses rejected as a whole.
   const substitutedRejections: Rejection[] = [];
   const substituted: IngressRef[] = [];
   const wholeRejected = new Map<string, IngressRef>();
@@ -204,19 +258,18 @@ export async function planConfig(
     }
   }
   const base = replacements.size === 0 ? input : withIngresses(input, (m) => replacements.forEach((v, k) => m.set(k, v)));
-  const withRejections = (model: NginxModel): NginxModel => {
-    if (substitutedRejections.length === 0) return model;
+  const withRejections = (model: NginxModel, extra: { rejections: Rejection[]; warnings: ModelWarning[] } = { rejections: [], warnings: [] }): NginxModel => {
+    const add = [...substitutedRejections, ...extra.rejections];
+    if (add.length === 0 && extra.warnings.length === 0) return model;
     const seen = new Set(model.rejections.map((r) => `${refString(r.ingress)} ${r.field} ${r.reason}`));
-    const extra = substitutedRejections.filter((r) => !seen.has(`${refString(r.ingress)} ${r.field} ${r.reason}`));
-    return { ...model, rejections: [...model.rejections, ...extra] };
+    const rejections = add.filter((r) => !seen.has(`${refString(r.ingress)} ${r.field} ${r.reason}`));
+    return { ...model, rejections: [...model.rejections, ...rejections], warnings: [...model.warnings, ...extra.warnings] };
   };
-  // Without substitutions the first model is the one to render: building it twice costs a second at scale.
-  const fullModel = replacements.size === 0 ? first : buildModel(base, options);
-  const refOf = new Map(fullModel.accepted.map((r) => [refString(r), r]));
-  const without = (keys: Iterable<string>, from: Snapshot = base) => {
-    const drop = new Set(keys);
-    return withIngresses(from, (m) => drop.forEach((k) => m.delete(k)));
-  };
+  // The model to check, without the known culprits: the first one unless versions were substituted.
+  const fullModel = replacements.size === 0 ? first : buildModel(without(known.keys(), base), options);
+  const afterKnown = without(known.keys(), base);
+  const refOf = new Map([...fullModel.accepted.map((r) => [refString(r), r] as const), ...[...known].map(([k, c]) => [k, c.ref] as const)]);
+
   /** The last accepted versions to serve in place of these excluded Ingresses (same uid, another version). */
   const fallbacksFor = (keys: Iterable<string>) => {
     const fallback = new Map<string, Ingress>();
@@ -227,39 +280,56 @@ export async function planConfig(
     }
     return fallback;
   };
+  /**
+   * The plan that leaves out the blamed Ingresses (`result`, with the fallback versions in it), and its
+   * memory: `bare` is a model without them and without fallbacks (what the next plan's first model is).
+   * `found` has the model each new culprit was found in, for its rejections and warnings.
+   */
   const finish = (
     result: { model: NginxModel; text: string; snapshot: Snapshot },
     blame: Map<string, Blame>,
     fallback: Map<string, Ingress>,
+    bare: NginxModel,
+    found?: NginxModel,
   ): Plan => {
     const excluded: Rejection[] = [...blame].map(([key, b]) => {
       const kept = fallback.has(key) ? ' (its last accepted version keeps serving)' : '';
       return { ingress: refOf.get(key)!, field: b.field, reason: `${b.reason}${kept}`, whole: true };
     });
     const culprits = new Map<string, Culprit>();
-    for (const [key, b] of blame) culprits.set(key, { context: culpritContext(fullModel, base.ingresses.get(key), key), ...b, fallback: fallback.has(key) });
+    for (const [key, b] of blame) {
+      const ingress = input.ingresses.get(key)!;
+      const before = known.get(key);
+      culprits.set(key, {
+        ...b,
+        ref: refOf.get(key)!,
+        own: ownContext(input, ingress),
+        host: hostContext(bare, ingress, key),
+        rejections: before?.rejections ?? found?.rejections.filter(involves(key)) ?? [],
+        warnings: before?.warnings ?? found?.warnings.filter(involves(key)) ?? [],
+        fallback: fallback.has(key),
+      });
+    }
+    // A culprit is not in the model: its own rejections and warnings (from the model it was found in) are
+    // reported beside its exclusion, the same at every sync.
+    const remembered = [...culprits.values()].filter((c) => !c.fallback);
+    const extra = { rejections: remembered.flatMap((c) => c.rejections), warnings: remembered.flatMap((c) => c.warnings) };
     return {
       ...result,
-      model: withRejections(result.model),
+      model: withRejections(result.model, extra),
       excluded,
       substituted: [...substituted, ...[...fallback.keys()].map((k) => refOf.get(k)!)],
       checks,
       culprits: { renderer: render, culprits },
     };
   };
+  const knownBlame = [...known].map(([k, c]) => [k, { field: c.field, reason: c.reason }] as const);
 
-  // 2. Last plan's culprits, unchanged: everything but them, checked once.
-  const known = new Map<string, Culprit>();
-  if (memory && memory.renderer === render) {
-    for (const [key, c] of memory.culprits) {
-      if (refOf.has(key) && culpritContext(fullModel, base.ingresses.get(key), key) === c.context) known.set(key, c);
-    }
-  }
-  const knownFallback = fallbacksFor([...known].filter(([, c]) => c.fallback).map(([k]) => k));
-  const afterKnown = without(known.keys());
+  // Known culprits: everything but them, checked once.
   if (known.size > 0) {
-    const trial = build(withIngresses(afterKnown, (m) => knownFallback.forEach((v, k) => m.set(k, v))));
-    if ((await test(trial)) === undefined) return finish(trial, new Map([...known].map(([k, c]) => [k, { field: c.field, reason: c.reason }])), knownFallback);
+    const knownFallback = fallbacksFor([...known].filter(([, c]) => c.fallback).map(([k]) => k));
+    const trial = knownFallback.size === 0 ? renderModel(fullModel, afterKnown) : build(withIngresses(afterKnown, (m) => knownFallback.forEach((v, k) => m.set(k, v))));
+    if ((await test(trial)) === undefined) return finish(trial, new Map(knownBlame), knownFallback, fullModel);
   }
 
   // 3. Bisection over what is left (the known culprits stay out).
@@ -267,7 +337,7 @@ export async function planConfig(
   const fullError = full ? await test(full) : undefined;
   if (full && fullError === undefined) return { ...full, model: withRejections(full.model), excluded: [], substituted, checks, culprits: { renderer: render, culprits: new Map() } };
 
-  const candidates = fullModel.accepted.map(refString).filter((k) => !known.has(k));
+  const candidates = fullModel.accepted.map(refString);
   const others = (keys: Iterable<string>) => {
     const keep = new Set(keys);
     return candidates.filter((k) => !keep.has(k));
@@ -336,24 +406,22 @@ export async function planConfig(
     blamed.set(atFault, blameFor(atFault, failure, `nginx -t fails with this Ingress in together with ${together}, which pass without it: ${failure.reason}`));
   }
 
-  const knownBlame = [...known].map(([k, c]) => [k, { field: c.field, reason: c.reason }] as const);
   // The blame moved to a partner: should nginx still refuse the rest, leave out every Ingress found as well.
-  const moved = found.some((k) => !blamed.has(k));
   const choices = [new Map([...knownBlame, ...blamed])];
-  if (moved) {
+  if (found.some((k) => !blamed.has(k))) {
     const foundBlame = found.map((k) => [k, blamed.get(k) ?? blameFor(k, reasons.get(k)!, `nginx -t fails with this Ingress in: ${reasons.get(k)!.reason}`)] as const);
     choices.push(new Map([...knownBlame, ...foundBlame, ...blamed]));
   }
   let lastError = '';
   for (const bad of choices) {
+    const result = build(without(bad.keys(), base));
     const fallback = fallbacksFor(bad.keys());
     if (fallback.size > 0) {
-      const trial = build(withIngresses(without(bad.keys()), (m) => fallback.forEach((v, k) => m.set(k, v))));
-      if ((await test(trial)) === undefined) return finish(trial, bad, fallback);
+      const trial = build(withIngresses(result.snapshot, (m) => fallback.forEach((v, k) => m.set(k, v))));
+      if ((await test(trial)) === undefined) return finish(trial, bad, fallback, result.model, fullModel);
     }
-    const result = build(without(bad.keys()));
     const finalError = await test(result);
-    if (finalError === undefined) return finish(result, bad, new Map());
+    if (finalError === undefined) return finish(result, bad, new Map(), result.model, fullModel);
     lastError = finalError.reason;
   }
   throw new BaseConfigError(lastError);
