@@ -97,7 +97,7 @@ async function main() {
     const badN = Number(process.env.BENCH_KNOWN_BAD_N ?? (QUICK ? 1000 : 10000));
     await attempt('knownbad', '2b. sync with a known-bad Ingress', async () => [
       ...(await knownBadBench(log, backend, 10, QUICK ? 3 : 10, 30000)),
-      ...(await knownBadBench(log, backend, badN, QUICK || badN < 10000 ? 3 : 2, 300000)),
+      ...(await knownBadBench(log, backend, badN, QUICK || badN < 10000 ? 5 : 2, 300000)),
     ]);
   } finally {
     await backend.stop();
