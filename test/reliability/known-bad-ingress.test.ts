@@ -38,9 +38,11 @@ const applied = (ctl: RunningController) => ctl.logs.filter((l) => l.message ===
 describe('a known bad Ingress among good ones (portico run, real nginx)', () => {
   let backends: Backends;
   let ctl: RunningController;
+  let nginx: string;
 
   beforeAll(async () => {
     backends = await startBackends('alpha', 'beta');
+    nginx = await refusingNginx();
     const b = backends.by;
     const goods = Array.from({ length: 6 }, (_, i) => simpleIngress(`good${i}`, `good${i}.test`, [['/', 'alpha']]));
     ctl = await startController({
@@ -50,13 +52,14 @@ describe('a known bad Ingress among good ones (portico run, real nginx)', () => 
         'goods.yaml': goods,
         'bad.yaml': [simpleIngress('bad', 'bad.test', [['/ok', 'alpha'], [`/${MARKER}`, 'beta']])],
       },
-      args: ['--nginx-binary', await refusingNginx()],
+      args: ['--nginx-binary', nginx],
     });
   });
 
   afterAll(async () => {
     expect(await ctl?.stop()).toBe(0);
     await backends?.stopAll();
+    await rm(dirname(nginx), { recursive: true, force: true });
   });
 
   test('the next syncs cost one nginx -t each, report the same reason once, and the good Ingresses serve', async () => {
