@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench`: every Portico benchmark, each figure measured in the same run as its baseline.
 // Prints a table and writes bench/results.md. BENCH_QUICK=1 runs a short smoke version (smaller N, fewer
-// rounds); BENCH_ONLY=render,dataplane,sync,big runs a subset; BENCH_OUT=FILE writes the results elsewhere. Needs `npm run build` first, nginx, wrk, openssl.
+// rounds); BENCH_ONLY=render,dataplane,sync,big,knownbad runs a subset; BENCH_OUT=FILE writes the results elsewhere. Needs `npm run build` first, nginx, wrk, openssl.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { bigBench, syncSmallBench } from './controller.mjs';
+import { bigBench, knownBadBench, syncSmallBench } from './controller.mjs';
 import { dataplaneBench } from './dataplane.mjs';
 import { CLI, NGINX, QUICK, ROOT, run, startBackend } from './lib/proc.mjs';
 import { renderBench } from './render.mjs';
@@ -93,6 +93,12 @@ async function main() {
   try {
     await attempt('sync', '2. incremental sync (small)', () => syncSmallBench(log, backend));
     await attempt('big', '2/3/5. controller at scale', () => bigBench(log, backend));
+    // BENCH_KNOWN_BAD_N: the larger size (default 10,000; 1,000 with BENCH_QUICK=1).
+    const badN = Number(process.env.BENCH_KNOWN_BAD_N ?? (QUICK ? 1000 : 10000));
+    await attempt('knownbad', '2b. sync with a known-bad Ingress', async () => [
+      ...(await knownBadBench(log, backend, 10, QUICK ? 3 : 10, 30000)),
+      ...(await knownBadBench(log, backend, badN, QUICK || badN < 10000 ? 5 : 2, 300000)),
+    ]);
   } finally {
     await backend.stop();
   }
@@ -124,6 +130,10 @@ How each figure is measured:
   the new host answers 200. Endpoint-only change: one Ingress's Service moved to another backend (answering
   203), the Ingress unchanged; time until its host answers 203; with the default controller and with a second
   controller on the same files started with \`--dynamic-endpoints\` (its start-up time is reported too).
+- **2b. known-bad Ingress**: a controller whose \`nginx -t\` (a wrapper) refuses any config containing a marker
+  that one extra Ingress's path carries; the incremental syncs of 2 measured without that Ingress and with it
+  (after the sync that adds it has found and excluded it), alternating, same controller; nginx -t runs per
+  sync from \`portico_nginx_checks_total\`.
 - **3. churn**: 500 Ingress files rewritten at an even pace over 10 s while \`wrk -t2 -c100\` holds 100
   connections on an Ingress that does not change; reloads from \`portico_reload_attempts_total\` on /metrics;
   the load runs until the last change is served plus 2 s. "Before" is the same wrk for 10 s before the churn.

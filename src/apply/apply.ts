@@ -19,10 +19,47 @@ export class ConfigWriteError extends Error {
   }
 }
 
-/** `nginx -t` refused the config; `output` is what nginx said. */
+/** One complaint of `nginx -t`, with the line of the checked file it names (undefined: another file, or none). */
+export interface CheckProblem {
+  level: string;
+  /** nginx's message without the file and line it names. */
+  message: string;
+  line?: number;
+}
+
+const PROBLEM_RE = /^(?:nginx: )?\[(emerg|alert|crit|error)\] (.*?)(?: in (\S+):(\d+))?$/;
+
+/**
+ * What nginx -t said about the file at `confPath`. The checked file is a temp file whose name changes at
+ * every check (`.nginx.conf.check-PID-N`): its path and line numbers are taken out of the messages, so
+ * that the same fault gives the same text at every sync (one log line, one Event); the line stays in
+ * `line` for the caller to map back to the rendered text.
+ */
+export function checkProblems(output: string, confPath: string): CheckProblem[] {
+  const problems: CheckProblem[] = [];
+  for (const raw of output.trim().split('\n')) {
+    const m = PROBLEM_RE.exec(raw.trim());
+    if (!m) continue;
+    const [, level, text, file, line] = m;
+    const ours = file === confPath;
+    const message = (file && !ours ? `${text} in ${file}:${line}` : text!).split(confPath).join('nginx.conf');
+    problems.push({ level: level!, message, line: ours ? Number(line) : undefined });
+  }
+  return problems;
+}
+
+/** `nginx -t` refused the config; `output` is what nginx said, `problems` its complaints without the temp file's name. */
 export class ConfigCheckError extends Error {
-  constructor(readonly output: string) {
-    super(`nginx -t failed: ${output.trim().split('\n').filter((l) => /\[(emerg|alert|crit|error)\]/.test(l)).join(' | ') || output.trim()}`);
+  readonly problems: CheckProblem[];
+  constructor(
+    readonly output: string,
+    confPath = '',
+  ) {
+    const problems = confPath ? checkProblems(output, confPath) : [];
+    const said = problems.map((p) => `[${p.level}] ${p.message}`).join(' | ');
+    const fallback = (confPath ? output.split(confPath).join('nginx.conf') : output).trim();
+    super(`nginx -t failed: ${said || output.trim().split('\n').filter((l) => /\[(emerg|alert|crit|error)\]/.test(l)).join(' | ') || fallback}`);
+    this.problems = problems;
     this.name = 'ConfigCheckError';
   }
 }
@@ -100,7 +137,7 @@ async function runCheck(checker: NginxChecker, confPath: string): Promise<void> 
   lowerPriority(check.pid);
   const r = await check;
   if (r.timedOut) throw new ConfigCheckTimeoutError(CHECK_TIMEOUT_MS);
-  if (r.exitCode !== 0 || r.failed) throw new ConfigCheckError(r.all || r.message || `exit code ${String(r.exitCode)}`);
+  if (r.exitCode !== 0 || r.failed) throw new ConfigCheckError(r.all || r.message || `exit code ${String(r.exitCode)}`, confPath);
 }
 
 export interface ApplyOptions extends NginxChecker {

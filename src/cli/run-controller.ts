@@ -131,7 +131,10 @@ export async function runController(flags: RunFlags): Promise<number> {
       probe: {
         healthy: () => {
           if (loop.ready && !nginx.running) return { ok: false, reason: 'nginx is not running' };
-          if (loop.busyForMs > 120000) return { ok: false, reason: `a sync has been running for ${Math.round(loop.busyForMs / 1000)}s` };
+          // Progress, not duration: a long sync that keeps completing steps is healthy, a wedged one is not.
+          if (loop.stalledForMs > flags.healthzStallMs) {
+            return { ok: false, reason: `a sync has completed no step for ${Math.round(loop.stalledForMs / 1000)}s (running for ${Math.round(loop.busyForMs / 1000)}s)` };
+          }
           return { ok: true };
         },
         ready: () => loop.ready && nginx.running,

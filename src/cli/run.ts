@@ -23,6 +23,7 @@ export interface RunFlags extends CommonFlags {
   nginxBinary: string;
   dynamicEndpoints: boolean;
   nginxModulesDir: string;
+  healthzStallMs: number;
 }
 
 function port(allowZero: boolean) {
@@ -74,7 +75,8 @@ export function runCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--nginx-binary <path>', 'the nginx executable', 'nginx')
     .option('--dynamic-endpoints', "update round-robin upstreams' endpoints in place instead of reloading nginx (needs Debian's libnginx-mod-http-lua; see README for its cost at scale)", false)
-    .option('--nginx-modules-dir <dir>', "where nginx's dynamic modules are", DEFAULT_MODEL_OPTIONS.nginxModulesDir);
+    .option('--nginx-modules-dir <dir>', "where nginx's dynamic modules are", DEFAULT_MODEL_OPTIONS.nginxModulesDir)
+    .option('--healthz-stall-ms <ms>', '/healthz fails when a sync has completed no step (render, nginx -t, apply) for this long', millis, 120000);
   cmd.action(async (flags: RunFlags) => {
     // The controller's modules (winston, prom-client, chokidar, execa) load only for `run`: `render` starts faster without them.
     const { runController } = await import('./run-controller.js');

@@ -14,7 +14,8 @@ import type { ControllerMetrics } from '../report/metrics.js';
 import type { Reporter, SyncReport } from '../report/types.js';
 import type { Source } from '../sources/types.js';
 import type { Store } from '../store/snapshot.js';
-import { BaseConfigError, planConfig, rememberAccepted, TemplateError, type LastAccepted, type Plan } from './plan.js';
+import { checkReason } from './check-reason.js';
+import { BaseConfigError, planConfig, rememberAccepted, TemplateError, type CheckFailure, type CulpritMemory, type LastAccepted, type Plan } from './plan.js';
 
 export interface SyncLoopOptions {
   source: Source;
@@ -58,6 +59,8 @@ export class SyncLoop {
   private running: Promise<void> | undefined;
   private rerun = false;
   private busySince: number | undefined;
+  /** When the sync in progress last completed a step (a render, an nginx -t, the apply): what /healthz watches. */
+  private lastProgressAt: number | undefined;
   private stopped = false;
   private lastReloadAt = 0;
   private fingerprint: string | undefined;
@@ -68,6 +71,8 @@ export class SyncLoop {
   private endpointSets: EndpointSets = new Map();
   private lastSkeleton: { model: NginxModel; text: string; value: string } | undefined;
   private readonly lastAccepted: LastAccepted = new Map();
+  /** The Ingresses the last plan left out, so that the next one need not bisect again (plan.ts). */
+  private culprits: CulpritMemory | undefined;
   private loggedProblems = new Set<string>();
   private readonly debounceMs: number;
   private readonly minReloadIntervalMs: number;
@@ -90,9 +95,22 @@ export class SyncLoop {
     return this.appliedText !== undefined;
   }
 
-  /** How long the sync in progress has been running (0 when idle): a wedged loop makes /healthz fail. */
+  /** How long the sync in progress has been running (0 when idle). */
   get busyForMs(): number {
     return this.busySince === undefined ? 0 : Date.now() - this.busySince;
+  }
+
+  /**
+   * How long the sync in progress has gone without completing a step (0 when idle): a wedged loop makes
+   * /healthz fail, a long one that keeps making progress (a first bisection at 10,000 Ingresses is 20+
+   * nginx -t of ~8 s each) does not.
+   */
+  get stalledForMs(): number {
+    return this.busySince === undefined ? 0 : Date.now() - (this.lastProgressAt ?? this.busySince);
+  }
+
+  private progress(): void {
+    this.lastProgressAt = Date.now();
   }
 
   /** Compiles the templates (throws if they cannot be read), starts watching them, then starts the source. */
@@ -193,6 +211,7 @@ export class SyncLoop {
     }
     this.firstPendingAt = undefined;
     this.busySince = Date.now();
+    this.lastProgressAt = this.busySince;
     this.running = this.syncOnce()
       .catch((err: Error) => {
         this.opts.logger.error('sync crashed', { error: err.stack ?? String(err) });
@@ -200,6 +219,7 @@ export class SyncLoop {
       .finally(() => {
         this.running = undefined;
         this.busySince = undefined;
+        this.lastProgressAt = undefined;
         this.syncCount++;
         for (const w of this.waiters.splice(0)) w();
         if (this.rerun) {
@@ -224,14 +244,23 @@ export class SyncLoop {
     }
   }
 
-  private check = async (model: NginxModel, text: string): Promise<string | undefined> => {
+  private check = async (model: NginxModel, text: string): Promise<CheckFailure | undefined> => {
+    // A config to check means a build and a render just completed.
+    this.progress();
     await materializeStateFiles(model);
+    this.opts.metrics.nginxChecks.inc();
     try {
       await checkConfigText({ nginxBinary: this.opts.nginxBinary, stateDir: model.options.stateDir }, text);
       return undefined;
     } catch (err) {
-      if (err instanceof ConfigCheckError) return err.message;
+      if (err instanceof ConfigCheckError) {
+        const lines = err.problems.some((p) => p.line !== undefined) ? text.split('\n') : [];
+        const named = err.problems.flatMap((p) => (p.line !== undefined ? [lines[p.line - 1] ?? ''] : []));
+        return { reason: checkReason(err.problems, text, err.message), evidence: [...err.problems.map((p) => p.message), ...named] };
+      }
       throw err;
+    } finally {
+      this.progress();
     }
   };
 
@@ -289,7 +318,7 @@ export class SyncLoop {
     const snapshot = this.opts.store.snapshot();
     const { modelOptions } = this.opts;
     try {
-      const plan = await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted, this.inForce);
+      const plan = await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted, this.inForce, this.culprits);
       if (plan.excluded.length === 0 || !this.goodRenderer || this.goodRenderer === this.renderer) return plan;
       // New templates and Ingresses excluded: if the last good templates exclude fewer, the templates are at fault.
       const good = await planConfig(snapshot, modelOptions, this.goodRenderer, this.check, this.lastAccepted, this.inForce);
@@ -306,7 +335,7 @@ export class SyncLoop {
       if (!this.goodRenderer || this.goodRenderer === this.renderer) throw err;
       this.opts.logger.error('the current templates fail; rendering with the last good templates', { error: err.message });
       this.renderer = this.goodRenderer;
-      return planConfig(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted, this.inForce);
+      return planConfig(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted, this.inForce, this.culprits);
     }
   }
 
@@ -316,6 +345,8 @@ export class SyncLoop {
     let plan: Plan;
     try {
       plan = await this.plan();
+      this.culprits = plan.culprits;
+      this.progress();
     } catch (err) {
       endTimer();
       metrics.syncs.inc({ result: 'failed' });

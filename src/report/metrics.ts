@@ -55,6 +55,7 @@ export class ControllerMetrics {
   readonly manifestErrors: Counter;
   readonly templateErrors: Counter;
   readonly nginxRestarts: Counter;
+  readonly nginxChecks: Counter;
   private configHash: string | undefined;
 
   constructor(opts: { stubStatusPort?: number; defaultMetrics?: boolean } = {}) {
@@ -78,6 +79,7 @@ export class ControllerMetrics {
     this.manifestErrors = new Counter({ name: 'portico_manifest_errors_total', help: 'Manifest files that could not be read or parsed (directory mode)', registers });
     this.templateErrors = new Counter({ name: 'portico_template_errors_total', help: 'Template loads or renders that failed; the last good config kept serving', registers });
     this.nginxRestarts = new Counter({ name: 'portico_nginx_restarts_total', help: 'Times nginx died and was started again', registers });
+    this.nginxChecks = new Counter({ name: 'portico_nginx_checks_total', help: 'nginx -t runs by the sync loop (one per changed config; more while a bisection looks for an Ingress nginx refuses)', registers });
 
     const port = opts.stubStatusPort;
     let scrape: Promise<StubStatus | undefined> | undefined;
