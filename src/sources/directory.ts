@@ -6,7 +6,7 @@ import type { Store } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
 import { DEFAULT_MANIFEST_NAMESPACE, withDefaultNamespace } from './default-namespace.js';
 import { FileObjects } from './file-objects.js';
-import { isManifestFile, listManifestFiles, ManifestError, readManifestFile } from './manifests.js';
+import { isManifestFile, listManifestFiles, ManifestError, NotRegularFileError, readManifestFile } from './manifests.js';
 import type { Source } from './types.js';
 
 const KINDS: ResourceKind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
@@ -58,6 +58,10 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
     try {
       return withDefaultNamespace(await readManifestFile(file), opts.namespace ?? DEFAULT_MANIFEST_NAMESPACE);
     } catch (err) {
+      if (err instanceof NotRegularFileError) {
+        opts.logger.warn('manifest path skipped: not a regular file', { file, reason: err.reason, kept: files.countOf(file) });
+        return undefined;
+      }
       const e = err instanceof ManifestError ? err : new ManifestError(file, undefined, String(err));
       opts.logger.error('manifest file not applied; its last good objects stay', { file, error: e.message, kept: files.countOf(file) });
       opts.onManifestError?.(e);
@@ -106,7 +110,8 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
         await stat(root).catch(() => {
           throw new ManifestError(root, undefined, 'cannot read: no such file or directory');
         });
-        for (const file of (await listManifestFiles(root)).map((f) => resolve(f))) {
+        const skipped = (file: string, reason: string) => opts.logger.warn('manifest path skipped: not a regular file', { file, reason });
+        for (const file of (await listManifestFiles(root, skipped)).map((f) => resolve(f))) {
           const objects = await readOne(file);
           if (objects) files.set(file, objects);
         }
