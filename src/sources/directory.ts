@@ -11,6 +11,15 @@ import type { Source } from './types.js';
 
 const KINDS: ResourceKind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
 
+/**
+ * How long a file's size must stay the same before it is read after a change. Editors, kubectl and cp
+ * write a manifest in one go (milliseconds); a writer that streams a file (a script writing document by
+ * document, a copy over a slow network file system) pauses between writes, and every read in such a
+ * pause applied part of the file: its other Ingresses answered 404 until the write ended. 500 ms covers
+ * pauses of up to half a second, and adds half a second to the time an edit takes to serve.
+ */
+export const WRITE_SETTLE_MS = 500;
+
 export interface DirectorySourceOptions {
   /** Files or directories of manifests (the same that `render --manifests` reads). */
   paths: string[];
@@ -56,6 +65,13 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
 
   const readOne = async (file: string): Promise<KubeObject[] | undefined> => {
     try {
+      if (files.countOf(file) > 0 && (await stat(file)).size === 0) {
+        // A writer that truncates first (shell `>`, most write calls) leaves an empty file until its first
+        // write; one that pauses longer than WRITE_SETTLE_MS there would otherwise remove every object
+        // the file held. Deleting the file is how its objects are removed.
+        opts.logger.warn('manifest file is empty (a write in progress?); its last good objects stay until it has content or is deleted', { file, kept: files.countOf(file) });
+        return undefined;
+      }
       return withDefaultNamespace(await readManifestFile(file), opts.namespace ?? DEFAULT_MANIFEST_NAMESPACE);
     } catch (err) {
       if (err instanceof NotRegularFileError) {
@@ -100,7 +116,7 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
       store = s;
       notify = onChange;
       // Watch first, read second: a change during the first read is not lost (it is re-read after).
-      watcher = watch(roots, { ignoreInitial: true, ignored, usePolling: opts.usePolling, awaitWriteFinish: { stabilityThreshold: 30, pollInterval: 10 } });
+      watcher = watch(roots, { ignoreInitial: true, ignored, usePolling: opts.usePolling, awaitWriteFinish: { stabilityThreshold: WRITE_SETTLE_MS, pollInterval: 50 } });
       watcher.on('add', (f) => onEvent('add', resolve(f)));
       watcher.on('change', (f) => onEvent('change', resolve(f)));
       watcher.on('unlink', (f) => onEvent('unlink', resolve(f)));
