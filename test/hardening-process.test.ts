@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdir, open, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureBuilt, startController, toYaml, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
 import { tempStateDir } from './support/nginx.js';
 import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
+import { templateCopy } from './support/templates.js';
 
 jest.setTimeout(90000);
 
@@ -102,5 +103,49 @@ describe('portico run --manifests DIR with special files (issue 11, item 15)', (
     await oversizeFile(join(ctl.dir, 'app.yaml'));
     await waitFor(async () => ctl.logs.some((l) => l.level === 'error' && String(l.error).includes(`${join(ctl.dir, 'app.yaml')}: larger than 64 MiB`)), 10000, 'size error');
     expect((await ctl.get('app.test', '/')).echo?.service).toBe('alpha');
+  });
+});
+
+describe('SIGHUP to portico run (issue 11, item 15)', () => {
+  let backends: Backends;
+  let ctl: RunningController;
+  let templateDir: string;
+
+  beforeAll(async () => {
+    backends = await startBackends('alpha');
+    templateDir = await templateCopy();
+    ctl = await startController({
+      templateDir,
+      files: {
+        '00-class.yaml': [INGRESS_CLASS],
+        '01-services.yaml': serviceFor('default', 'alpha', [backends.by.alpha!]),
+        'app.yaml': [simpleIngress('app', 'app.test', [['/', 'alpha']])],
+      },
+    });
+  });
+
+  afterAll(async () => {
+    const code = await ctl?.stop();
+    await backends?.stopAll();
+    await rm(templateDir, { recursive: true, force: true });
+    expect(code).toBe(0);
+  });
+
+  test('re-reads and reloads nginx, keeps running and serving, and still supervises nginx', async () => {
+    const reloads = (await ctl.metric('portico_reload_successes_total'))!;
+    ctl.child.kill('SIGHUP');
+    await waitFor(async () => (await ctl.metric('portico_reload_successes_total'))! > reloads, 10000, 'a reload after SIGHUP');
+    expect(ctl.logs.some((l) => l.signal === 'SIGHUP' && l.level === 'info')).toBe(true);
+    expect(ctl.child.exitCode).toBeNull();
+    expect((await ctl.get('app.test', '/')).echo?.service).toBe('alpha');
+
+    // Still the supervisor: an nginx master killed now is started again.
+    const master = Number((await readFile(join(ctl.stateDir, 'nginx.pid'), 'utf8')).trim());
+    process.kill(master, 'SIGKILL');
+    await waitFor(async () => {
+      const now = Number((await readFile(join(ctl.stateDir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
+      return now > 0 && now !== master && (await ctl.get('app.test', '/').catch(() => undefined))?.echo?.service === 'alpha';
+    }, 15000, 'nginx restarted and serving');
+    expect((await ctl.metric('portico_nginx_restarts_total'))).toBeGreaterThanOrEqual(1);
   });
 });

@@ -97,6 +97,12 @@ export async function runController(flags: RunFlags): Promise<number> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // Node's default for SIGHUP is to exit, which left nginx running unsupervised: a HUP re-reads instead.
+  const onHangup = () => {
+    logger.info('SIGHUP: re-reading templates and manifests and reloading nginx', { signal: 'SIGHUP', templateDir: flags.templateDir });
+    loop.resync('SIGHUP').catch((err: Error) => logger.error('re-read after SIGHUP failed', { error: err.message }));
+  };
+  process.on('SIGHUP', onHangup);
 
   let code: number;
   try {
@@ -134,6 +140,7 @@ export async function runController(flags: RunFlags): Promise<number> {
   }
   process.removeListener('SIGTERM', onSignal);
   process.removeListener('SIGINT', onSignal);
+  // The SIGHUP listener stays: a HUP while nginx quits must not kill the controller half-way (resync is a no-op now).
   await loop.stop().catch((err: Error) => logger.error('stopping the sync loop', { error: err.message }));
   await nginx.stop();
   await server?.close();

@@ -172,6 +172,19 @@ export class SyncLoop {
     this.trigger('nginx restarted');
   }
 
+  /**
+   * SIGHUP: the templates (with --template-dir) and the source are read again, and the config is checked
+   * and loaded into nginx again even if nothing changed, as `nginx -s reload` would.
+   */
+  async resync(reason: string): Promise<void> {
+    if (this.stopped) return;
+    if (this.opts.templateDir) await this.reloadTemplates();
+    await this.opts.source.resync?.();
+    this.fingerprint = undefined;
+    this.skeleton = undefined;
+    this.trigger(reason);
+  }
+
   /** Resolves after the next sync completes. */
   nextSync(): Promise<void> {
     return new Promise((r) => this.waiters.push(r));

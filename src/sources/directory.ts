@@ -141,5 +141,23 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
       await watcher?.close();
       await queue;
     },
+    /** Every file read again, in the event queue (a file event lost or coalesced away is made good). */
+    async resync() {
+      queue = queue.then(async () => {
+        if (!synced) return;
+        for (const root of roots) {
+          const listed = await listManifestFiles(root).catch((err: Error) => {
+            opts.logger.error('manifests not re-read', { path: root, error: err.message });
+            return [];
+          });
+          for (const file of listed.map((f) => resolve(f))) {
+            const objects = await readOne(file);
+            if (objects) publishFile(file, objects);
+          }
+        }
+        notify?.('manifests re-read');
+      });
+      await queue;
+    },
   };
 }
