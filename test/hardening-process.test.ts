@@ -149,3 +149,47 @@ describe('SIGHUP to portico run (issue 11, item 15)', () => {
     expect((await ctl.metric('portico_nginx_restarts_total'))).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('a stopped nginx master under portico run (issue 11, item 15)', () => {
+  let backends: Backends;
+  let ctl: RunningController;
+  let master = 0;
+
+  beforeAll(async () => {
+    backends = await startBackends('alpha', 'beta');
+    const b = backends.by;
+    ctl = await startController({
+      files: {
+        '00-class.yaml': [INGRESS_CLASS],
+        '01-services.yaml': [...serviceFor('default', 'alpha', [b.alpha!]), ...serviceFor('default', 'beta', [b.beta!])],
+        'app.yaml': [simpleIngress('app', 'app.test', [['/', 'alpha']])],
+      },
+    });
+  });
+
+  afterAll(async () => {
+    if (master) process.kill(master, 'SIGCONT');
+    const code = await ctl?.stop();
+    await backends?.stopAll();
+    expect(code).toBe(0);
+  });
+
+  test('/healthz fails and a change is not counted as reloaded until the master runs again; then the change is served', async () => {
+    master = Number((await readFile(join(ctl.stateDir, 'nginx.pid'), 'utf8')).trim());
+    const failures = (await ctl.metric('portico_reload_failures_total'))!;
+    process.kill(master, 'SIGSTOP');
+    await waitFor(async () => (await ctl.status('/healthz')).status === 503, 5000, '/healthz 503 while the master is stopped');
+
+    await ctl.writeFile('app.yaml', [simpleIngress('app', 'app.test', [['/', 'beta']])]);
+    await waitFor(async () => (await ctl.metric('portico_reload_failures_total'))! > failures, 10000, 'a failed reload counted');
+    expect(ctl.logs.some((l) => l.kind === 'ReloadError' && String(l.error).includes(`pid ${master}`))).toBe(true);
+    // The workers of the stopped master still serve the old config.
+    expect((await ctl.get('app.test', '/')).echo?.service).toBe('alpha');
+    expect((await ctl.status('/healthz')).status).toBe(503);
+
+    process.kill(master, 'SIGCONT');
+    master = 0;
+    await ctl.waitForBackend('app.test', '/', 'beta', 200, 40000);
+    await waitFor(async () => (await ctl.status('/healthz')).status === 200, 5000, '/healthz 200 again');
+  });
+});

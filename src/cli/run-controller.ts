@@ -112,6 +112,8 @@ export async function runController(flags: RunFlags): Promise<number> {
       probe: {
         healthy: () => {
           if (loop.ready && !nginx.running) return { ok: false, reason: 'nginx is not running' };
+          const unresponsive = loop.ready ? nginx.unresponsive : undefined;
+          if (unresponsive) return { ok: false, reason: unresponsive };
           if (loop.busyForMs > 120000) return { ok: false, reason: `a sync has been running for ${Math.round(loop.busyForMs / 1000)}s` };
           return { ok: true };
         },

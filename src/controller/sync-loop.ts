@@ -371,8 +371,8 @@ export class SyncLoop {
         metrics.reloadFailures.inc();
         error = (err as Error).message;
         if (err instanceof ReloadError) {
-          // The file is in place; nginx will pick it up when it is (re)started.
-          this.fingerprint = fingerprint;
+          // The file is in place, and nginx loads it when it is (re)started; but the config in force is
+          // not it until a reload takes, so the fingerprint stays unset and the sync is retried.
           this.appliedText = plan.text;
         }
         const kind = err instanceof ConfigWriteError || err instanceof ConfigCheckError || err instanceof ReloadError ? err.name : 'Error';
@@ -396,12 +396,17 @@ export class SyncLoop {
     }
   }
 
-  /** Nothing will change by itself after nginx -t or a template failed, but a write can work later: retry (1 s doubling to 30 s). */
+  /**
+   * Nothing will change by itself after nginx -t or a template failed, but a write can work later, and a
+   * reload that did not take (nginx stopped, or busy) can take later: retry (1 s doubling to 30 s).
+   */
   private retryIfWriteFailed(err: unknown): void {
     const io = err instanceof ConfigWriteError || typeof (err as NodeJS.ErrnoException)?.code === 'string';
-    if (!io || this.stopped || this.retryTimer) return;
+    const reload = err instanceof ReloadError;
+    if ((!io && !reload) || this.stopped || this.retryTimer) return;
     this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 1000), 30000);
-    this.opts.logger.warn('the sync could not complete (state directory not writable, or nginx -t timed out); retrying', { inMs: this.retryDelayMs });
+    const why = reload ? 'the reload did not take' : 'state directory not writable, or nginx -t timed out';
+    this.opts.logger.warn(`the sync could not complete (${why}); retrying`, { inMs: this.retryDelayMs });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.trigger('retry after a failed write');
