@@ -14,7 +14,8 @@ import type { ControllerMetrics } from '../report/metrics.js';
 import type { Reporter, SyncReport } from '../report/types.js';
 import type { Source } from '../sources/types.js';
 import type { Store } from '../store/snapshot.js';
-import { BaseConfigError, planConfig, rememberAccepted, TemplateError, type LastAccepted, type Plan } from './plan.js';
+import { ConfigKeyGuard } from './config-keys.js';
+import { BaseConfigError, rememberAccepted, TemplateError, type LastAccepted, type Plan } from './plan.js';
 
 export interface SyncLoopOptions {
   source: Source;
@@ -66,6 +67,7 @@ export class SyncLoop {
   private endpointSets: EndpointSets = new Map();
   private lastSkeleton: { model: NginxModel; text: string; value: string } | undefined;
   private readonly lastAccepted: LastAccepted = new Map();
+  private readonly configKeys = new ConfigKeyGuard();
   private loggedProblems = new Set<string>();
   private readonly debounceMs: number;
   private readonly minReloadIntervalMs: number;
@@ -296,14 +298,15 @@ export class SyncLoop {
     }
   }
 
+  /** planConfig, with ConfigMap keys that nginx -t refuses left out (controller/config-keys.ts). */
   private async plan(): Promise<Plan> {
     const snapshot = this.opts.store.snapshot();
     const { modelOptions } = this.opts;
     try {
-      const plan = await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted, this.inForce);
+      const plan = await this.configKeys.plan(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted, this.inForce);
       if (plan.excluded.length === 0 || !this.goodRenderer || this.goodRenderer === this.renderer) return plan;
       // New templates and Ingresses excluded: if the last good templates exclude fewer, the templates are at fault.
-      const good = await planConfig(snapshot, modelOptions, this.goodRenderer, this.check, this.lastAccepted, this.inForce);
+      const good = await this.configKeys.plan(snapshot, modelOptions, this.goodRenderer, this.check, this.lastAccepted, this.inForce);
       if (good.excluded.length >= plan.excluded.length) return plan;
       this.opts.metrics.templateErrors.inc();
       this.opts.logger.error('the current templates make nginx -t fail for some Ingresses; rendering with the last good templates', {
@@ -317,7 +320,7 @@ export class SyncLoop {
       if (!this.goodRenderer || this.goodRenderer === this.renderer) throw err;
       this.opts.logger.error('the current templates fail; rendering with the last good templates', { error: err.message });
       this.renderer = this.goodRenderer;
-      return planConfig(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted, this.inForce);
+      return this.configKeys.plan(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted, this.inForce);
     }
   }
 
