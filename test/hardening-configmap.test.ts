@@ -11,6 +11,7 @@ import { simpleIngress } from './support/ingress.js';
 import { nginxTest, tempStateDir } from './support/nginx.js';
 import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
+import { templateCopy } from './support/templates.js';
 
 jest.setTimeout(120000);
 
@@ -88,5 +89,55 @@ describe.each(BAD_VALUES)('portico run with ConfigMap %s: %s', (key, value, fall
     await ctl.waitForBackend('later.test', '/', 'beta');
     await waitFor(async () => (await ctl.get('app.test', '/')).headers.server === 'nginx', 10000, 'server-tokens off applied');
     expect(await readFile(join(ctl.stateDir, 'nginx.conf'), 'utf8')).toContain(fallback);
+  });
+});
+
+describe('portico run: a ConfigMap value every validator passes but nginx -t refuses (the bisection behind the validators)', () => {
+  let backends: Backends;
+  let ctl: RunningController;
+  let templateDir: string;
+
+  beforeAll(async () => {
+    backends = await startBackends('alpha');
+    // A customised template that hands upstream-keepalive-connections to a directive refusing 0
+    // (open_file_cache max=0): Portico's validator allows 0 for the key's own directive.
+    const conf = await readFile(resolve('templates/nginx.conf.hbs'), 'utf8');
+    templateDir = await templateCopy({
+      'nginx.conf.hbs': conf.replace('    sendfile on;\n', '    sendfile on;\n    open_file_cache max={{int model.config.upstreamKeepaliveConnections}};\n'),
+    });
+    ctl = await startController({
+      templateDir,
+      args: ['--configmap', 'default/cfg'],
+      files: {
+        '00-class.yaml': [INGRESS_CLASS],
+        '01-services.yaml': serviceFor('default', 'alpha', [backends.by.alpha!]),
+        '02-config.yaml': [configMap({ 'upstream-keepalive-connections': '0', 'server-tokens': 'true', 'proxy-read-timeout': '42' })],
+        'app.yaml': [simpleIngress('app', 'app.test', [['/', 'alpha']])],
+      },
+    });
+  });
+
+  afterAll(async () => {
+    const code = await ctl?.stop();
+    await backends?.stopAll();
+    await rm(templateDir, { recursive: true, force: true });
+    expect(code).toBe(0);
+  });
+
+  test('the key is found, ignored with nginx\'s reason and its default used; the other keys and the Ingresses apply', async () => {
+    const reply = await ctl.waitForBackend('app.test', '/', 'alpha');
+    expect(reply.headers.server).toMatch(/^nginx\/\d/);
+    const conf = await readFile(join(ctl.stateDir, 'nginx.conf'), 'utf8');
+    expect(conf).toContain('open_file_cache max=320;');
+    expect(conf).toContain('proxy_read_timeout 42s;');
+    const warning = ctl.logs.find((l) => l.level === 'warn' && l.object === 'ConfigMap default/cfg' && String(l.message).includes('upstream-keepalive-connections: nginx -t refuses this value'));
+    expect(warning?.message).toContain('invalid "open_file_cache" parameter "max=0"');
+    expect(warning?.message).not.toMatch(/\.nginx\.conf\.check/);
+
+    // Later syncs leave the key out at once: an Ingress change costs one nginx -t, and is applied.
+    await ctl.writeFile('later.yaml', [simpleIngress('later', 'later.test', [['/', 'alpha']])]);
+    await ctl.waitForBackend('later.test', '/', 'alpha');
+    const checks = ctl.logs.filter((l) => l.message === 'config applied').map((l) => l.checks);
+    expect(checks[checks.length - 1]).toBe(1);
   });
 });
