@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startController, toYaml, type RunningController } from '../support/controller.js';
 import { simpleIngress } from '../support/ingress.js';
-import { startLoad } from '../support/load.js';
+import { loadFigures, reliabilityLine, startLoad } from '../support/load.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from '../support/scenario.js';
 
 jest.setTimeout(60000);
@@ -72,6 +72,7 @@ describe('a slow writer in directory mode', () => {
       await ctl.waitForBackend('one.test', `/v${round}`, 'beta');
     }
     const result = await load.stop();
+    reliabilityLine('slow writer', { rewrites: 2, chunks: CHUNKS, pauseMs: PAUSE_MS, ...loadFigures(result) });
     expect(result.sent).toBeGreaterThan(50);
     expect(result.failures).toEqual([]);
     expect(result.ok).toBe(result.sent);
