@@ -41,7 +41,8 @@ export class ConfigKeyGuard {
       return { ...snapshot, configMaps };
     };
     const planWithout = async (): Promise<Plan> => {
-      const plan = await planConfig(withKeys(keys.filter((k) => !this.refused.has(k))), options, render, check, lastAccepted, knownGood);
+      const input = this.refused.size === 0 ? snapshot : withKeys(keys.filter((k) => !this.refused.has(k)));
+      const plan = await planConfig(input, options, render, check, lastAccepted, knownGood);
       return this.refused.size === 0 ? plan : { ...plan, model: { ...plan.model, warnings: [...plan.model.warnings, ...this.warnings(options.configMap!)] } };
     };
 
