@@ -25,7 +25,8 @@ export class ExitError extends Error {
 
 async function readManifestsOrExit(paths: string[], namespace: string): Promise<KubeObject[]> {
   try {
-    return withDefaultNamespace(await readManifests(paths), namespace);
+    const skipped = (path: string, reason: string) => process.stderr.write(`warning: ${path}: ${reason}\n`);
+    return withDefaultNamespace(await readManifests(paths, skipped), namespace);
   } catch (err) {
     if (err instanceof ManifestError) throw new ExitError(EXIT_USAGE, `portico render: ${err.message}`);
     throw err;

@@ -114,6 +114,12 @@ export async function runController(flags: RunFlags): Promise<number> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // Node's default for SIGHUP is to exit, which left nginx running unsupervised: a HUP re-reads instead.
+  const onHangup = () => {
+    logger.info('SIGHUP: re-reading templates and manifests and reloading nginx', { signal: 'SIGHUP', templateDir: flags.templateDir });
+    loop.resync('SIGHUP').catch((err: Error) => logger.error('re-read after SIGHUP failed', { error: err.message }));
+  };
+  process.on('SIGHUP', onHangup);
 
   let code: number;
   try {
@@ -131,6 +137,8 @@ export async function runController(flags: RunFlags): Promise<number> {
       probe: {
         healthy: () => {
           if (loop.ready && !nginx.running) return { ok: false, reason: 'nginx is not running' };
+          const unresponsive = loop.ready ? nginx.unresponsive : undefined;
+          if (unresponsive) return { ok: false, reason: unresponsive };
           // Progress, not duration: a long sync that keeps completing steps is healthy, a wedged one is not.
           if (loop.stalledForMs > flags.healthzStallMs) {
             return { ok: false, reason: `a sync has completed no step for ${Math.round(loop.stalledForMs / 1000)}s (running for ${Math.round(loop.busyForMs / 1000)}s)` };
@@ -162,6 +170,7 @@ export async function runController(flags: RunFlags): Promise<number> {
   }
   process.removeListener('SIGTERM', onSignal);
   process.removeListener('SIGINT', onSignal);
+  // The SIGHUP listener stays: a HUP while nginx quits must not kill the controller half-way (resync is a no-op now).
   await loop.stop().catch((err: Error) => logger.error('stopping the sync loop', { error: err.message }));
   await nginx.stop();
   await server?.close();

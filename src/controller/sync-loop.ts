@@ -15,7 +15,8 @@ import type { Reporter, SyncReport } from '../report/types.js';
 import type { Source } from '../sources/types.js';
 import type { Store } from '../store/snapshot.js';
 import { checkReason } from './check-reason.js';
-import { BaseConfigError, planConfig, rememberAccepted, TemplateError, type CheckFailure, type CulpritMemory, type LastAccepted, type Plan } from './plan.js';
+import { ConfigKeyGuard } from './config-keys.js';
+import { BaseConfigError, rememberAccepted, TemplateError, type CheckFailure, type CulpritMemory, type LastAccepted, type Plan } from './plan.js';
 
 export interface SyncLoopOptions {
   source: Source;
@@ -73,6 +74,7 @@ export class SyncLoop {
   private readonly lastAccepted: LastAccepted = new Map();
   /** The Ingresses the last plan left out, so that the next one need not bisect again (plan.ts). */
   private culprits: CulpritMemory | undefined;
+  private readonly configKeys = new ConfigKeyGuard();
   private loggedProblems = new Set<string>();
   private readonly debounceMs: number;
   private readonly minReloadIntervalMs: number;
@@ -190,6 +192,19 @@ export class SyncLoop {
     this.skeleton = undefined;
     this.endpointSets = new Map();
     this.trigger('nginx restarted');
+  }
+
+  /**
+   * SIGHUP: the templates (with --template-dir) and the source are read again, and the config is checked
+   * and loaded into nginx again even if nothing changed, as `nginx -s reload` would.
+   */
+  async resync(reason: string): Promise<void> {
+    if (this.stopped) return;
+    if (this.opts.templateDir) await this.reloadTemplates();
+    await this.opts.source.resync?.();
+    this.fingerprint = undefined;
+    this.skeleton = undefined;
+    this.trigger(reason);
   }
 
   /** Resolves after the next sync completes. */
@@ -314,14 +329,15 @@ export class SyncLoop {
     }
   }
 
+  /** planConfig, with ConfigMap keys that nginx -t refuses left out (controller/config-keys.ts). */
   private async plan(): Promise<Plan> {
     const snapshot = this.opts.store.snapshot();
     const { modelOptions } = this.opts;
     try {
-      const plan = await planConfig(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted, this.inForce, this.culprits);
+      const plan = await this.configKeys.plan(snapshot, modelOptions, this.renderer!, this.check, this.lastAccepted, this.inForce, this.culprits);
       if (plan.excluded.length === 0 || !this.goodRenderer || this.goodRenderer === this.renderer) return plan;
       // New templates and Ingresses excluded: if the last good templates exclude fewer, the templates are at fault.
-      const good = await planConfig(snapshot, modelOptions, this.goodRenderer, this.check, this.lastAccepted, this.inForce);
+      const good = await this.configKeys.plan(snapshot, modelOptions, this.goodRenderer, this.check, this.lastAccepted, this.inForce);
       if (good.excluded.length >= plan.excluded.length) return plan;
       this.opts.metrics.templateErrors.inc();
       this.opts.logger.error('the current templates make nginx -t fail for some Ingresses; rendering with the last good templates', {
@@ -335,7 +351,7 @@ export class SyncLoop {
       if (!this.goodRenderer || this.goodRenderer === this.renderer) throw err;
       this.opts.logger.error('the current templates fail; rendering with the last good templates', { error: err.message });
       this.renderer = this.goodRenderer;
-      return planConfig(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted, this.inForce, this.culprits);
+      return this.configKeys.plan(snapshot, modelOptions, this.renderer, this.check, this.lastAccepted, this.inForce, this.culprits);
     }
   }
 
@@ -392,8 +408,8 @@ export class SyncLoop {
         metrics.reloadFailures.inc();
         error = (err as Error).message;
         if (err instanceof ReloadError) {
-          // The file is in place; nginx will pick it up when it is (re)started.
-          this.fingerprint = fingerprint;
+          // The file is in place, and nginx loads it when it is (re)started; but the config in force is
+          // not it until a reload takes, so the fingerprint stays unset and the sync is retried.
           this.appliedText = plan.text;
         }
         const kind = err instanceof ConfigWriteError || err instanceof ConfigCheckError || err instanceof ReloadError ? err.name : 'Error';
@@ -430,12 +446,17 @@ export class SyncLoop {
     }
   }
 
-  /** Nothing will change by itself after nginx -t or a template failed, but a write can work later: retry (1 s doubling to 30 s). */
+  /**
+   * Nothing will change by itself after nginx -t or a template failed, but a write can work later, and a
+   * reload that did not take (nginx stopped, or busy) can take later: retry (1 s doubling to 30 s).
+   */
   private retryIfWriteFailed(err: unknown): void {
     const io = err instanceof ConfigWriteError || typeof (err as NodeJS.ErrnoException)?.code === 'string';
-    if (!io || this.stopped || this.retryTimer) return;
+    const reload = err instanceof ReloadError;
+    if ((!io && !reload) || this.stopped || this.retryTimer) return;
     this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 1000), 30000);
-    this.opts.logger.warn('the sync could not complete (state directory not writable, or nginx -t timed out); retrying', { inMs: this.retryDelayMs });
+    const why = reload ? 'the reload did not take' : 'state directory not writable, or nginx -t timed out';
+    this.opts.logger.warn(`the sync could not complete (${why}); retrying`, { inMs: this.retryDelayMs });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.trigger('retry after a failed write');

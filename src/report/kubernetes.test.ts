@@ -131,6 +131,20 @@ describe('EventMemory', () => {
     expect(warnings.map((e) => e.note)).toEqual([`annotations ${[...keys].sort().join(', ')} are not supported by Portico and are ignored`]);
   });
 
+  it('reports a ConfigMap key ignored as a Warning Event regarding the ConfigMap, once while it lasts', () => {
+    const memory = new EventMemory();
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'portico' }, data: { 'proxy-buffers-number': '2' } } as KubeObject;
+    const withCm = (objects: KubeObject[]): SyncReport => ({ ...report(objects), model: buildModel(snapshotFromObjects([ingressClass, ...objects]), { ...options, configMap: 'portico/cfg' }) });
+    const first = memory.plan(withCm([cm])).filter((e) => e.configMap);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ type: 'Warning', reason: 'Warning', ingress: { namespace: 'portico', name: 'cfg' } });
+    expect(first[0]!.note).toMatch(/^proxy-buffers-number: must be at least 3/);
+    const event = buildEvent(first[0]!, undefined, 'pod-1', new Date(0));
+    expect(event.regarding).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'portico', name: 'cfg' });
+    expect(event.metadata?.namespace).toBe('portico');
+    expect(memory.plan(withCm([cm])).filter((e) => e.configMap)).toEqual([]);
+  });
+
   it('sends no Sync while the config could not be applied, and retries an Event that failed', () => {
     const memory = new EventMemory();
     const good = ing('good', 'good.test', 'svc');

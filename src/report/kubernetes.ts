@@ -157,7 +157,10 @@ export function ingressFingerprints(model: NginxModel): Map<string, string> {
 }
 
 export interface PlannedEvent {
+  /** The Ingress the Event is about; for a ConfigMap Event (`configMap` set), the ConfigMap's namespace and name. */
   ingress: IngressRef;
+  /** Set when the Event is about the controller's ConfigMap (a key ignored), not an Ingress. */
+  configMap?: true;
   type: 'Normal' | 'Warning';
   reason: 'Sync' | 'Rejected' | 'Warning';
   action: string;
@@ -178,6 +181,7 @@ export class EventMemory {
   private readonly synced = new Map<string, string>();
   private readonly rejected = new Map<string, Set<string>>();
   private readonly warned = new Map<string, Set<string>>();
+  private readonly configMapWarned = new Map<string, Set<string>>();
 
   plan(report: SyncReport): PlannedEvent[] {
     const events: PlannedEvent[] = [];
@@ -236,6 +240,29 @@ export class EventMemory {
       this.warned.set(k, seen);
     }
     for (const k of [...this.warned.keys()]) if (!warnings.has(k)) this.warned.delete(k);
+
+    // Warning Warning on the ConfigMap: a key ignored (invalid, or refused by nginx -t), once per distinct
+    // message while it lasts.
+    const configMapNotes = new Map<string, { ref: IngressRef; notes: Set<string> }>();
+    for (const w of report.model.warnings) {
+      const m = w.ingress ? null : /^ConfigMap ([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/.exec(w.object);
+      if (!m) continue;
+      const k = `${m[1]}/${m[2]}`;
+      const entry = configMapNotes.get(k) ?? { ref: { namespace: m[1]!, name: m[2]! }, notes: new Set<string>() };
+      entry.notes.add(oneLine(w.message));
+      configMapNotes.set(k, entry);
+    }
+    for (const [k, { ref, notes }] of configMapNotes) {
+      const seen = this.configMapWarned.get(k) ?? new Set<string>();
+      for (const text of notes) {
+        if (seen.has(text)) continue;
+        seen.add(text);
+        events.push({ ingress: ref, configMap: true, type: 'Warning', reason: 'Warning', action: 'Validate', note: text, forget: () => this.configMapWarned.get(k)?.delete(text) });
+      }
+      for (const text of [...seen]) if (!notes.has(text)) seen.delete(text);
+      this.configMapWarned.set(k, seen);
+    }
+    for (const k of [...this.configMapWarned.keys()]) if (!configMapNotes.has(k)) this.configMapWarned.delete(k);
 
     // Normal Sync: the config in force holds a new version of this Ingress.
     if (!report.error) {
@@ -333,7 +360,9 @@ export function buildEvent(e: PlannedEvent, uid: string | undefined, identity: s
     reason: e.reason,
     action: e.action,
     note: e.note.length > 1000 ? `${e.note.slice(0, 997)}...` : e.note,
-    regarding: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: e.ingress.namespace, name: e.ingress.name, uid },
+    regarding: e.configMap
+      ? { apiVersion: 'v1', kind: 'ConfigMap', namespace: e.ingress.namespace, name: e.ingress.name }
+      : { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: e.ingress.namespace, name: e.ingress.name, uid },
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: identity.slice(0, 128),
   };
@@ -424,10 +453,11 @@ export class KubeReporter implements Reporter {
     this.unsent = [];
     for (const e of events) {
       try {
-        await withTimeout(this.api.createEvent(buildEvent(e, uids.get(refString(e.ingress)), this.options.identity, new Date())), API_TIMEOUT_MS, 'creating an Event');
+        const uid = e.configMap ? undefined : uids.get(refString(e.ingress));
+        await withTimeout(this.api.createEvent(buildEvent(e, uid, this.options.identity, new Date())), API_TIMEOUT_MS, 'creating an Event');
       } catch (err) {
         e.forget();
-        this.log('warn', `Event ${e.reason} for Ingress ${refString(e.ingress)} not written: ${(err as Error).message}`);
+        this.log('warn', `Event ${e.reason} for ${e.configMap ? 'ConfigMap' : 'Ingress'} ${refString(e.ingress)} not written: ${(err as Error).message}`);
       }
     }
 

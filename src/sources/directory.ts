@@ -6,10 +6,19 @@ import type { Store } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
 import { DEFAULT_MANIFEST_NAMESPACE, withDefaultNamespace } from './default-namespace.js';
 import { FileObjects } from './file-objects.js';
-import { isManifestFile, listManifestFiles, ManifestError, readManifestFile } from './manifests.js';
+import { isManifestFile, listManifestFiles, ManifestError, NotRegularFileError, readManifestFile } from './manifests.js';
 import type { Source } from './types.js';
 
 const KINDS: ResourceKind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
+
+/**
+ * How long a file's size must stay the same before it is read after a change. Editors, kubectl and cp
+ * write a manifest in one go (milliseconds); a writer that streams a file (a script writing document by
+ * document, a copy over a slow network file system) pauses between writes, and every read in such a
+ * pause applied part of the file: its other Ingresses answered 404 until the write ended. 500 ms covers
+ * pauses of up to half a second, and adds half a second to the time an edit takes to serve.
+ */
+export const WRITE_SETTLE_MS = 500;
 
 export interface DirectorySourceOptions {
   /** Files or directories of manifests (the same that `render --manifests` reads). */
@@ -56,8 +65,19 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
 
   const readOne = async (file: string): Promise<KubeObject[] | undefined> => {
     try {
+      if (files.countOf(file) > 0 && (await stat(file)).size === 0) {
+        // A writer that truncates first (shell `>`, most write calls) leaves an empty file until its first
+        // write; one that pauses longer than WRITE_SETTLE_MS there would otherwise remove every object
+        // the file held. Deleting the file is how its objects are removed.
+        opts.logger.warn('manifest file is empty (a write in progress?); its last good objects stay until it has content or is deleted', { file, kept: files.countOf(file) });
+        return undefined;
+      }
       return withDefaultNamespace(await readManifestFile(file), opts.namespace ?? DEFAULT_MANIFEST_NAMESPACE);
     } catch (err) {
+      if (err instanceof NotRegularFileError) {
+        opts.logger.warn('manifest path skipped: not a regular file', { file, reason: err.reason, kept: files.countOf(file) });
+        return undefined;
+      }
       const e = err instanceof ManifestError ? err : new ManifestError(file, undefined, String(err));
       opts.logger.error('manifest file not applied; its last good objects stay', { file, error: e.message, kept: files.countOf(file) });
       opts.onManifestError?.(e);
@@ -96,7 +116,7 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
       store = s;
       notify = onChange;
       // Watch first, read second: a change during the first read is not lost (it is re-read after).
-      watcher = watch(roots, { ignoreInitial: true, ignored, usePolling: opts.usePolling, awaitWriteFinish: { stabilityThreshold: 30, pollInterval: 10 } });
+      watcher = watch(roots, { ignoreInitial: true, ignored, usePolling: opts.usePolling, awaitWriteFinish: { stabilityThreshold: WRITE_SETTLE_MS, pollInterval: 50 } });
       watcher.on('add', (f) => onEvent('add', resolve(f)));
       watcher.on('change', (f) => onEvent('change', resolve(f)));
       watcher.on('unlink', (f) => onEvent('unlink', resolve(f)));
@@ -106,7 +126,8 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
         await stat(root).catch(() => {
           throw new ManifestError(root, undefined, 'cannot read: no such file or directory');
         });
-        for (const file of (await listManifestFiles(root)).map((f) => resolve(f))) {
+        const skipped = (file: string, reason: string) => opts.logger.warn('manifest path skipped: not a regular file', { file, reason });
+        for (const file of (await listManifestFiles(root, skipped)).map((f) => resolve(f))) {
           const objects = await readOne(file);
           if (objects) files.set(file, objects);
         }
@@ -118,6 +139,24 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
     },
     async stop() {
       await watcher?.close();
+      await queue;
+    },
+    /** Every file read again, in the event queue (a file event lost or coalesced away is made good). */
+    async resync() {
+      queue = queue.then(async () => {
+        if (!synced) return;
+        for (const root of roots) {
+          const listed = await listManifestFiles(root).catch((err: Error) => {
+            opts.logger.error('manifests not re-read', { path: root, error: err.message });
+            return [];
+          });
+          for (const file of listed.map((f) => resolve(f))) {
+            const objects = await readOne(file);
+            if (objects) publishFile(file, objects);
+          }
+        }
+        notify?.('manifests re-read');
+      });
       await queue;
     },
   };

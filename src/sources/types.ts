@@ -11,4 +11,6 @@ export interface Source {
   /** True while the store holds a complete, consistent view. */
   readonly synced: boolean;
   stop(): Promise<void>;
+  /** Reads everything again (SIGHUP), for a source that can miss a change (file events); informers need not. */
+  resync?(): Promise<void>;
 }
