@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { KubeObject } from '../src/store/types.js';
 import { ensureBuilt, startController, toYaml, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
-import { nginxTest, tempStateDir } from './support/nginx.js';
+import { nginxTest, tempWorkDir } from './support/nginx.js';
 import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
 import { templateCopy } from './support/templates.js';
@@ -33,7 +33,7 @@ describe('portico render with a ConfigMap value nginx refuses', () => {
   });
 
   test.each(BAD_VALUES)('%s: %s is a warning naming the ConfigMap and the key, and the config passes nginx -t', async (key, value, fallback) => {
-    base = await tempStateDir('portico-cm-render-');
+    base = await tempWorkDir('portico-cm-render-');
     await mkdir(join(base, 'in'));
     await writeFile(join(base, 'in', 'all.yaml'), toYaml([INGRESS_CLASS, configMap({ [key]: value, 'proxy-read-timeout': '42' }), simpleIngress('app', 'app.test', [['/', 'alpha']])]));
     const out = join(base, 'nginx.conf');

@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path';
 import { ensureBuilt, startController, toYaml, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
-import { tempStateDir } from './support/nginx.js';
+import { tempWorkDir } from './support/nginx.js';
 import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, type Backends } from './support/scenario.js';
 import { templateCopy } from './support/templates.js';
@@ -34,7 +34,7 @@ describe('manifest paths that are not regular files, or too large (issue 11, ite
   });
 
   async function manifestDir(): Promise<string> {
-    base = await tempStateDir('portico-special-');
+    base = await tempWorkDir('portico-special-');
     const dir = join(base, 'manifests');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, '00-class.yaml'), toYaml([INGRESS_CLASS]));
