@@ -1,4 +1,4 @@
-import { describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -126,19 +126,135 @@ function randomHost(r: Rand, i: number): string {
   return host;
 }
 
-// ---- certificates and ConfigMap values: generator slots ---------------------------------------------
-// COORDINATOR: the TLS Secret and ConfigMap validators belong to other helpers (issue 11, items 5 and 6).
-// Fill these two generators with random/corrupt certificates and random ConfigMap values; the run below
-// already puts what they return into every manifest set, and the assertions stay the same.
+// ---- certificates ---------------------------------------------------------------------------------
+/**
+ * PEM pieces made once by openssl (beforeAll), recombined per Secret: good pairs, and what nginx refuses
+ * while a naive check passes it (an extra key in tls.crt, a corrupt or truncated chain block, a key of
+ * another certificate, RSA 1024 below Debian's security level 2, text around the blocks, an encrypted key).
+ */
+interface PemPool {
+  pairs: Array<{ cert: string; key: string }>;
+  weak: { cert: string; key: string };
+  encryptedKey: string;
+}
+let pem: PemPool | undefined;
 
-/** SLOT (certificates): TLS Secrets to add to a run, named `fuzz-tls-N`; Ingresses refer to them by name. */
-function randomCertificateSecrets(_r: Rand, _namespace: string): KubeObject[] {
-  return [];
+async function makePemPool(dir: string): Promise<PemPool> {
+  const pair = async (name: string, keyArgs: string[]): Promise<{ cert: string; key: string }> => {
+    const keyFile = join(dir, `${name}.key`);
+    const certFile = join(dir, `${name}.crt`);
+    await execa('openssl', ['req', '-x509', ...keyArgs, '-nodes', '-sha256', '-days', '30', '-subj', `/CN=${name}.fuzz.test`, '-keyout', keyFile, '-out', certFile]);
+    return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+  const pairs = [await pair('a', ec), await pair('b', ec), await pair('c', ['-newkey', 'rsa:2048'])];
+  const weak = await pair('weak', ['-newkey', 'rsa:1024']);
+  const encrypted = await execa('openssl', ['pkey', '-aes256', '-passout', 'pass:fuzz'], { input: pairs[0]!.key });
+  return { pairs, weak, encryptedKey: encrypted.stdout };
 }
 
-/** SLOT (ConfigMap values): data for the ConfigMap passed with --configmap. */
-function randomConfigMapData(_r: Rand): Record<string, string> {
-  return {};
+/** One PEM block with a byte of its base64 changed, or cut short. */
+function damaged(r: Rand, block: string): string {
+  const lines = block.trim().split('\n');
+  const body = int(r, 1, Math.max(1, lines.length - 2));
+  if (r() < 0.5) return [...lines.slice(0, body), ...lines.slice(-1)].join('\n'); // truncated
+  const line = lines[body]!;
+  const at = int(r, 0, Math.max(0, line.length - 1));
+  lines[body] = line.slice(0, at) + pick(r, ['!', '*', 'A', '=', '']) + line.slice(at + 1);
+  return lines.join('\n');
+}
+
+function randomTlsData(r: Rand, pool: PemPool): { 'tls.crt': string; 'tls.key': string } {
+  const own = pick(r, pool.pairs);
+  const other = pick(r, pool.pairs.filter((p) => p !== own));
+  switch (int(r, 0, 11)) {
+    case 0: return { 'tls.crt': own.cert + own.key, 'tls.key': own.key }; // an extra private key in tls.crt
+    case 1: return { 'tls.crt': own.cert + damaged(r, other.cert), 'tls.key': own.key }; // a corrupt chain
+    case 2: return { 'tls.crt': damaged(r, own.cert), 'tls.key': own.key };
+    case 3: return { 'tls.crt': own.cert, 'tls.key': other.key }; // a key of another certificate
+    case 4: return { 'tls.crt': pool.weak.cert, 'tls.key': pool.weak.key }; // RSA 1024
+    case 5: return { 'tls.crt': `subject=CN ${pick(r, ['x', ';', '{', '$host'])}\n${own.cert}trailing text\n`, 'tls.key': own.key };
+    case 6: return { 'tls.crt': own.cert, 'tls.key': pool.encryptedKey };
+    case 7: return { 'tls.crt': own.cert, 'tls.key': own.key + other.key }; // two keys
+    case 8: return { 'tls.crt': pick(r, ['', 'not a certificate', own.cert.replace('CERTIFICATE', 'CERTIFICATE REQUEST')]), 'tls.key': own.key };
+    case 9: return { 'tls.crt': own.cert + other.cert, 'tls.key': own.key }; // a chain (valid: the leaf matches)
+    default: return { 'tls.crt': own.cert, 'tls.key': own.key };
+  }
+}
+
+/** TLS Secrets to add to a run, named `fuzz-tls-N`; Ingresses refer to them by name. */
+function randomCertificateSecrets(r: Rand, namespace: string): KubeObject[] {
+  const pool = pem!;
+  return Array.from({ length: int(r, 2, 6) }, (_, i) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `fuzz-tls-${i}`, namespace },
+    type: 'kubernetes.io/tls',
+    stringData: randomTlsData(r, pool),
+  }) as KubeObject);
+}
+
+// ---- ConfigMap values -----------------------------------------------------------------------------
+/** The keys of README's Global ConfigMap table, each with values of its own kind and some of every kind. */
+const NUMBERS = ['-1', '0', '1', '2', '3', '4', '8', '100', '256', '65536', '1048577', '99999999999', '1.5', '0x10', ' 3', ''];
+const SIZES = ['0', '1', '1k', '4k', '8k', '16K', '1m', '8m', '1024m', '1025m', '2048m', '1g', '16 k', 'k', '-1k'];
+const SECONDS = ['0', '1', '5', '60', '60s', '1m', '1h', '3600', '-5', 'abc', '10ms'];
+const BOOLS = ['true', 'false', 'TRUE', 'yes', '1', ''];
+const CIPHERS = [
+  'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384', 'HIGH:!aNULL:!MD5',
+  'ECDHE-RSA-AES128-GCM-SHA265', 'NOPE:ALSO-NOPE', 'TLS_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256:ECDHE-RSA-AES128-GCM-SHA256',
+  'DEFAULT@SECLEVEL=0', 'ALL:eNULL', '!ALL', 'RC4', '',
+];
+const HOSTILE = ['x;', 'a b', '{', '}', '"', '$host', 'x\ny', '#', "'", '\\', 'load_module /x.so'];
+const CONFIG_KEYS: Record<string, readonly string[]> = {
+  'worker-processes': ['auto', ...NUMBERS],
+  'max-worker-connections': NUMBERS,
+  'keep-alive': SECONDS,
+  'server-tokens': BOOLS,
+  hsts: BOOLS,
+  'hsts-max-age': NUMBERS,
+  'hsts-include-subdomains': BOOLS,
+  'ssl-protocols': ['TLSv1.2', 'TLSv1.3', 'TLSv1.2 TLSv1.3', 'TLSv1', 'SSLv3', 'TLSv1.2  TLSv1.3', ''],
+  'ssl-ciphers': CIPHERS,
+  'upstream-keepalive-connections': NUMBERS,
+  'upstream-keepalive-timeout': SECONDS,
+  'whitelist-source-range': ['10.0.0.0/8', '127.0.0.1', '::1/128', '10.0.0.0/33', '0.0.0.0/0,::/0', 'x'],
+  'denylist-source-range': ['192.0.2.0/24', '2001:db8::/129', '1.2.3.4,5.6.7.8'],
+  'ssl-redirect': BOOLS,
+  'force-ssl-redirect': BOOLS,
+  'use-port-in-redirects': BOOLS,
+  'http-redirect-code': ['301', '302', '307', '308', '200', '500', 'x'],
+  'proxy-body-size': SIZES,
+  'proxy-connect-timeout': SECONDS,
+  'proxy-send-timeout': SECONDS,
+  'proxy-read-timeout': SECONDS,
+  'proxy-buffering': ['on', 'off', 'true', 'x'],
+  'proxy-buffer-size': SIZES,
+  'proxy-buffers-number': NUMBERS,
+  'proxy-request-buffering': ['on', 'off', 'x'],
+  'proxy-next-upstream': ['error timeout', 'error timeout http_502', 'off', 'http_999', 'non_idempotent'],
+  'proxy-next-upstream-tries': NUMBERS,
+  'proxy-next-upstream-timeout': SECONDS,
+  'custom-http-errors': ['404,503', '404', '99', '600', '404,,503', 'x'],
+  'use-forwarded-headers': BOOLS,
+  'enable-real-ip': BOOLS,
+  'forwarded-for-header': ['X-Forwarded-For', 'X-Real-IP', 'X Bad', ''],
+  'proxy-real-ip-cidr': ['10.0.0.0/8', '0.0.0.0/0', '10.0.0.0/99', 'x'],
+  'compute-full-forwarded-for': BOOLS,
+  'use-proxy-protocol': BOOLS,
+  'load-balance': ['round_robin', 'ewma', 'least_conn', 'x'],
+};
+
+/** Data for the ConfigMap passed with --configmap: a few keys, mostly values of their kind, some of any kind. */
+function randomConfigMapData(r: Rand): Record<string, string> {
+  const keys = Object.keys(CONFIG_KEYS);
+  const data: Record<string, string> = {};
+  for (let i = int(r, 0, 8); i > 0; i--) {
+    const key = pick(r, keys);
+    const roll = r();
+    data[key] = roll < 0.75 ? pick(r, CONFIG_KEYS[key]!) : roll < 0.9 ? pick(r, [...NUMBERS, ...SIZES, ...SECONDS, ...CIPHERS]) : pick(r, HOSTILE);
+  }
+  return data;
 }
 
 // ---- one run ----------------------------------------------------------------------------------------
@@ -204,6 +320,10 @@ const FIRST_SEED = Number(process.env.FUZZ_SEED ?? 11_000);
 const SEEDS = process.env.FUZZ_SEED ? [FIRST_SEED] : Array.from({ length: RUNS }, (_, i) => FIRST_SEED + i);
 
 describe(`fuzzing regexes, hosts, certificates and ConfigMap values through portico render (${SEEDS.length} × ${INGRESSES_PER_RUN} Ingresses)`, () => {
+  beforeAll(async () => {
+    pem = await makePemPool(await tempWorkDir('portico-fuzz-pem-'));
+  }, 60_000);
+
   test.each(SEEDS)('seed %i: render finishes, exits 0 or 3, and nginx -t accepts the config', async (seed) => {
     const objects = manifestsFor(seed);
     const dir = await tempWorkDir('portico-fuzz-hardening-');
@@ -212,6 +332,8 @@ describe(`fuzzing regexes, hosts, certificates and ConfigMap values through port
     const state = join(dir, 'state');
     const out = join(dir, 'nginx.conf');
     const args = ['render', '--manifests', file, '--state-dir', state, '--configmap', `${NAMESPACE}/portico`, '--out', out];
+    // Every other run serves a random Secret as the default certificate too (fuzz-tls-0 always exists).
+    if (seed % 2 === 0) args.push('--default-ssl-certificate', `${NAMESPACE}/fuzz-tls-0`);
     const r = await execa('node', [CLI, ...args], { reject: false, timeout: RENDER_KILL_MS, killSignal: 'SIGKILL' });
     const context = `seed ${seed} (rerun with FUZZ_SEED=${seed}); manifests in ${file}`;
     expect([context, r.timedOut]).toEqual([context, false]);
