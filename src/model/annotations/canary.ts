@@ -81,7 +81,7 @@ export const canaryFamily: AnnotationFamily<CanaryAnnotation> = {
       const r = checkHeaderName(header);
       if (r) throw new AnnotationError('canary-by-header', r);
     }
-    const headerValue = input.get('canary-by-header-value');
+    let headerValue = input.get('canary-by-header-value');
     if (headerValue !== undefined && !HEADER_VALUE_RE.test(headerValue)) {
       throw new AnnotationError('canary-by-header-value', 'only visible ASCII without quotes, "\\", "$", ";" or braces is allowed (at most 256 characters)');
     }
@@ -91,7 +91,11 @@ export const canaryFamily: AnnotationFamily<CanaryAnnotation> = {
       if (r) throw new AnnotationError('canary-by-header-pattern', r);
     }
     if (header === undefined && (headerValue !== undefined || headerPattern !== undefined)) {
-      throw new AnnotationError(headerValue !== undefined ? 'canary-by-header-value' : 'canary-by-header-pattern', 'needs canary-by-header (the header to read)');
+      // ingress-nginx reads no header then: the cookie and the weight still decide. Ignored, with a warning.
+      const keys = [headerValue !== undefined ? 'canary-by-header-value' : '', headerPattern !== undefined ? 'canary-by-header-pattern' : ''].filter((k) => k !== '');
+      input.warn(`${keys.join(' and ')} ${keys.length > 1 ? 'are' : 'is'} ignored without canary-by-header (the header to read), as in ingress-nginx`);
+      headerValue = undefined;
+      headerPattern = undefined;
     }
     if (headerValue !== undefined && headerPattern !== undefined) {
       input.warn('canary-by-header-pattern is ignored because canary-by-header-value is set (as in ingress-nginx)');
