@@ -100,11 +100,15 @@ describe('backend-protocol', () => {
 });
 
 describe('upstream-vhost, x-forwarded-prefix', () => {
-  test('a host with an optional port; a literal path', () => {
-    expect(parse(upstreamHeadersFamily, { 'upstream-vhost': 'API.internal:8080', 'x-forwarded-prefix': '/api' }).result).toEqual({ vhost: 'api.internal:8080', xForwardedPrefix: '/api' });
+  test('a host with an optional port; a prefix with or without "/", capture groups, or "" for none (as ingress-nginx)', () => {
+    expect(parse(upstreamHeadersFamily, { 'upstream-vhost': 'API.internal:8080', 'x-forwarded-prefix': '/api' }).result).toEqual({ vhost: 'api.internal:8080', xForwardedPrefix: '/api', xForwardedPrefixCaptures: undefined });
     for (const bad of ['$host', 'a b', 'a.test"; x', '*.a.test', 'a.test:99999', 'a.test:', '']) expect([bad, checkVhost(bad)]).toEqual([bad, expect.any(String)]);
-    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': '/a;b' }).error?.annotation).toBe('x-forwarded-prefix');
-    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': 'api' }).error?.annotation).toBe('x-forwarded-prefix');
+    for (const bad of ['/a;b', '/$host', '/$0', '/$', '/a b', '/a"b', '/${1}', '/a\\b']) {
+      expect([bad, parse(upstreamHeadersFamily, { 'x-forwarded-prefix': bad }).error?.annotation]).toEqual([bad, 'x-forwarded-prefix']);
+    }
+    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': 'api' }).result?.xForwardedPrefix).toBe('api');
+    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': '' }).result?.xForwardedPrefix).toBeUndefined();
+    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': '/$1/$2' }).result).toMatchObject({ xForwardedPrefix: '$portico_forwarded_prefix', xForwardedPrefixCaptures: '/$1/$2' });
   });
 });
 
