@@ -33,7 +33,9 @@ describe('canary annotations', () => {
     ['canary-by-header', 'X_Canary'],
     ['canary-by-header', 'x;rm'],
     ['canary-by-header', ''],
-    ['canary-by-cookie', 'my-cookie'],
+    ['canary-by-cookie', 'a$b'],
+    ['canary-by-cookie', 'a"b'],
+    ['canary-by-cookie', 'a{b}'],
     ['canary-by-cookie', 'a;b'],
   ])('%s %j is rejected', (key, value) => {
     expect(parse({ canary: 'true', [key]: value }).error?.annotation).toBe(key);
