@@ -86,8 +86,9 @@ function withoutVariables(value: string): { text: string; variables: Array<{ nam
   const text = value.replace(/\$([A-Za-z0-9_]*)/g, (_, name: string, offset: number) => {
     const where = schemeEnd < 0 || offset < schemeEnd ? 'scheme' : offset < hostEnd ? 'host' : 'rest';
     const allowed = AUTH_URL_VARIABLES[name];
-    if (name === '') reason ??= '"$" must start an nginx variable name';
-    else if (!allowed) reason ??= `$${name} is not allowed (allowed: ${Object.keys(AUTH_URL_VARIABLES).map((v) => `$${v}`).join(', ')})`;
+    const list = Object.keys(AUTH_URL_VARIABLES).map((v) => `$${v}`).join(', ');
+    if (name === '') reason ??= `character "$" is not allowed except to start one of the variables ${list}`;
+    else if (!allowed) reason ??= `character "$" is not allowed except to start one of the variables ${list} ($${name} is not one)`;
     else if (!allowed.includes(where)) reason ??= `$${name} is not allowed in the URL's ${where === 'rest' ? 'path' : where}`;
     variables.push({ name, where });
     return PLACEHOLDER[where];

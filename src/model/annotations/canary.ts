@@ -1,5 +1,5 @@
-import { parseBool } from '../validate.js';
-import { AnnotationError, type AnnotationFamily } from './types.js';
+import { describeBadChar, parseBool } from '../validate.js';
+import { AnnotationError, INJECTION_CHARS_RE, type AnnotationFamily } from './types.js';
 
 /**
  * canary: this Ingress supplies the alternative backend of another ("main") Ingress with the same host,
@@ -125,6 +125,13 @@ export const canaryFamily: AnnotationFamily<CanaryAnnotation> = {
     if (header === undefined && (headerValue !== undefined || headerPattern !== undefined)) {
       // ingress-nginx reads no header then: the cookie and the weight still decide. Ignored, with a warning.
       const keys = [headerValue !== undefined ? 'canary-by-header-value' : '', headerPattern !== undefined ? 'canary-by-header-pattern' : ''].filter((k) => k !== '');
+      // Ignored, but never a value that could carry text into nginx.conf: that is refused as before.
+      for (const key of keys) {
+        const value = input.get(key)!;
+        if (INJECTION_CHARS_RE.test(value) || value.includes('..')) {
+          throw new AnnotationError(key, `needs canary-by-header (the header to read), and ${/[^\x20-\x7e]|[\s"'`;{}#\\$]/.test(value) ? describeBadChar(value) : '".." is not allowed'}`);
+        }
+      }
       input.warn(`${keys.join(' and ')} ${keys.length > 1 ? 'are' : 'is'} ignored without canary-by-header (the header to read), as in ingress-nginx`);
       headerValue = undefined;
       headerPattern = undefined;

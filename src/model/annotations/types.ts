@@ -48,7 +48,7 @@ export interface AnnotationFamily<T> {
  * anything outside printable ASCII). A malformed value made only of other characters can safely fall back
  * to the default; one holding these is refused as a whole, as before (never loosen an allowlist).
  */
-const INJECTION_CHARS_RE = /[^\x20-\x7e]|[\s"'`;{}#\\$]/;
+export const INJECTION_CHARS_RE = /[^\x20-\x7e]|[\s"'`;{}#\\$]/;
 
 /**
  * ingress-nginx ignores a malformed value of many keys and uses its default (its parsers log a warning and
@@ -58,7 +58,8 @@ const INJECTION_CHARS_RE = /[^\x20-\x7e]|[\s"'`;{}#\\$]/;
  * Returns undefined: the caller uses its default.
  */
 export function fallBack(input: Pick<AnnotationInput, 'warn'>, key: string, raw: string, reason: string, fallback: string, allowed?: RegExp): undefined {
-  const unsafe = allowed ? !allowed.test(raw) : INJECTION_CHARS_RE.test(raw.trim());
+  // ".." too: a value that looks like a path traversal is refused, never quietly replaced.
+  const unsafe = allowed ? !allowed.test(raw) : INJECTION_CHARS_RE.test(raw.trim()) || raw.includes('..');
   if (unsafe) throw new AnnotationError(key, `${reason}; ${describeUnsafe(raw)}`);
   input.warn(`annotation ${key}: ${JSON.stringify(raw)} ${reason}; ${fallback} is used instead, as in ingress-nginx`);
   return undefined;
@@ -66,7 +67,7 @@ export function fallBack(input: Pick<AnnotationInput, 'warn'>, key: string, raw:
 
 function describeUnsafe(value: string): string {
   const match = /[^\x20-\x7e]|[\s"'`;{}#\\$]/.exec(value.trim()) ?? /[^\x20-\x7e]|["'`;{}#\\$]/.exec(value);
-  if (!match) return 'the value is refused';
+  if (!match) return value.includes('..') ? '".." is not allowed' : 'only letters, digits and "_" are allowed';
   const code = match[0].codePointAt(0)!;
   const shown = code < 0x20 || code > 0x7e ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : JSON.stringify(match[0]);
   return `character ${shown} is not allowed`;

@@ -23,6 +23,7 @@ export function checkForwardedPrefix(value: string): string | undefined {
   if (value.length > 2048) return 'longer than 2048 characters';
   if (!FORWARDED_PREFIX_RE.test(value)) return describeBadChar(value);
   if (/\$(?![1-9])/.test(value)) return '"$" must be followed by a capture group number 1-9';
+  if (/(^|\/)\.\.?(\/|$)/.test(value)) return 'must not contain "." or ".." segments';
   return undefined;
 }
 
