@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { warningLine } from '../src/report/messages.js';
 import type { KubeObject } from '../src/store/types.js';
 import { basic, shaHash, startAuthService, startDnsServer, type AuthService } from './support/auth.js';
+import { makeCertificate, tlsSecret } from './support/certs.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
 
 /**
@@ -143,6 +144,8 @@ describe('item 6: values ingress-nginx accepts are served', () => {
     backends = await startBackends('app', 'canary', 'sticky-a', 'sticky-b');
     auth = await startAuthService();
     dns = await startDnsServer();
+    const longIngress = ing(longName, 'long.test', 'app', { 'auth-type': 'basic', 'auth-secret': 'htpasswd', 'limit-rps': '100', affinity: 'cookie' });
+    ((longIngress as unknown as { spec: { tls?: unknown } }).spec).tls = [{ hosts: ['long.test'], secretName: longName }];
     const htpasswd: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'htpasswd', namespace: 'default' }, type: 'Opaque', stringData: { auth: `alice:${shaHash('wonderland')}\n` } } as KubeObject;
     s = await startScenario(
       [
@@ -167,7 +170,9 @@ describe('item 6: values ingress-nginx accepts are served', () => {
         ing('sticky', 'sticky.test', 'sticky', { affinity: 'cookie', 'session-cookie-name': 'my.session-id' }),
         ing('tries', 'tries.test', 'app', { 'proxy-next-upstream-tries': '250' }),
         ing('cors', 'cors.test', 'app', { 'enable-cors': 'true', 'cors-allow-origin': 'tauri://localhost, https://app.example.com' }),
-        ing(longName, 'long.test', 'app', { 'auth-type': 'basic', 'auth-secret': 'htpasswd', 'limit-rps': '100', affinity: 'cookie' }),
+        // Its htpasswd and its TLS Secret's PEM file get names that fit one path component.
+        longIngress,
+        tlsSecret('default', longName, await makeCertificate('long.test')),
       ],
       { resolvers: [`127.0.0.1:${dns.port}`] },
     );
@@ -245,10 +250,10 @@ describe('item 6: values ingress-nginx accepts are served', () => {
     expect([other.status, other.headers['access-control-allow-origin']]).toEqual([200, undefined]);
   });
 
-  test('an Ingress name of 253 characters (a 132-character label) with basic auth, a rate limit and affinity is served', async () => {
+  test('an Ingress (and its TLS Secret) named with 253 characters, a 132-character label, with basic auth, a rate limit and affinity is served', async () => {
     expect(longName).toHaveLength(253);
-    expect((await s.get('long.test', '/')).status).toBe(401);
-    const ok = await s.get('long.test', '/', { headers: basic('alice', 'wonderland') });
-    expect([ok.status, ok.echo?.service]).toEqual([200, 'app']);
+    expect((await s.getTls('long.test', '/')).status).toBe(401);
+    const ok = await s.getTls('long.test', '/', { headers: basic('alice', 'wonderland') });
+    expect([ok.status, ok.echo?.service, ok.peerCertificate?.subjectaltname]).toEqual([200, 'app', 'DNS:long.test']);
   });
 });

@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Snapshot } from '../store/snapshot.js';
 import type { ServerTLS, StateFile } from './types.js';
-import { checkNamespace, checkObjectName } from './validate.js';
+import { checkNamespace, checkObjectName, objectFileStem } from './validate.js';
 
 export const SELF_SIGNED_CERT_PATH = 'certs/default-selfsigned.pem';
 
@@ -51,8 +51,8 @@ export function certificateFromSecret(namespace: string, name: string, snapshot:
   if (!cert || !key) return { ok: false, reason: `Secret ${namespace}/${name} lacks tls.crt or tls.key` };
   const problem = checkPair(secret, cert, key);
   if (problem !== undefined) return { ok: false, reason: `Secret ${namespace}/${name}: ${problem}` };
-  // Both names are DNS names without "_" or "/", so the file name cannot collide or leave certs/.
-  const path = `certs/${namespace}_${name}.pem`;
+  // Both names are DNS names without "_" or "/", so the file name cannot collide or leave certs/ (long ones shortened).
+  const path = `certs/${objectFileStem(namespace, name)}.pem`;
   const content = `${cert.trim()}\n${key.trim()}\n`;
   const full = `${stateDir}/${path}`;
   return {

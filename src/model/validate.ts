@@ -47,12 +47,12 @@ export function checkObjectName(value: string | undefined): string | undefined {
 }
 
 /**
- * The stem of an Ingress's own state files (htpasswd): `NAMESPACE_NAME`, short enough for one path component
+ * The stem of an object's state files (an Ingress's htpasswd, a Secret's PEM): `NAMESPACE_NAME`, short enough for one path component
  * (255 bytes on Linux, with room for the suffix and the temp-file suffix). A 63-character namespace and a
  * 253-character name do not fit, so long ones keep 100 characters of the name plus a digest of both; "~"
  * appears in no Kubernetes name, so a shortened stem never equals another Ingress's full one.
  */
-export function ingressFileStem(namespace: string, name: string): string {
+export function objectFileStem(namespace: string, name: string): string {
   const full = `${namespace}_${name}`;
   if (full.length <= 160) return full;
   const digest = createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 16);

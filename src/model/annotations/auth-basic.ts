@@ -1,4 +1,4 @@
-import { checkNamespace, checkObjectName, describeBadChar, ingressFileStem } from '../validate.js';
+import { checkNamespace, checkObjectName, describeBadChar, objectFileStem } from '../validate.js';
 import { AnnotationError, type AnnotationFamily } from './types.js';
 
 /**
@@ -109,7 +109,7 @@ export const authBasicFamily: AnnotationFamily<AuthBasicAnnotation> = {
     const { lines, reason } = htpasswdLines(entries);
     if (reason) return closed(`Secret ${ref.namespace}/${ref.name}: ${reason}`);
     // Namespace and name are validated DNS names (no "_" or "/"), so the file is unique and stays in auth/.
-    const path = `auth/${ingressFileStem(input.ref.namespace, input.ref.name)}.htpasswd`;
+    const path = `auth/${objectFileStem(input.ref.namespace, input.ref.name)}.htpasswd`;
     input.addFile({ path, content: `${lines.join('\n')}\n`, mode: 0o600, readByWorkers: true });
     return { enabled: true, realm, userFile: `${input.options.stateDir.replace(/\/+$/, '')}/${path}`, unavailable: undefined };
   },
