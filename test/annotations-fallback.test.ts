@@ -204,7 +204,7 @@ describe('item 6: values ingress-nginx accepts are served', () => {
     const main = await s.get('prefix.test', '/api/v1/users');
     expect([main.status, main.echo?.service, main.echo?.path, main.echo?.headers['x-forwarded-prefix']]).toEqual([200, 'app', '/users', '/api/v1']);
     const canary = await s.get('prefix.test', '/API/v1/users', { headers: { 'x-canary': 'on' } });
-    expect([canary.status, canary.echo?.service, canary.echo?.path]).toEqual([200, 'canary', '/users']);
+    expect([canary.status, canary.echo?.service, canary.echo?.path, canary.echo?.headers['x-forwarded-prefix']]).toEqual([200, 'canary', '/users', '/API/v1']);
   });
 
   test('x-forwarded-prefix without a leading slash is sent as written; "" sends none', async () => {
