@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { warningLine } from '../src/report/messages.js';
 import type { KubeObject } from '../src/store/types.js';
 import { basic, shaHash, startAuthService, startDnsServer, type AuthService } from './support/auth.js';
 import { makeCertificate, tlsSecret } from './support/certs.js';
+import { startController, type RunningController } from './support/controller.js';
+import { waitFor } from './support/processes.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from './support/scenario.js';
 
 /**
@@ -14,6 +16,8 @@ import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends,
  */
 
 const P = 'nginx.ingress.kubernetes.io';
+
+jest.setTimeout(60000);
 
 interface PathSpec {
   path: string;
@@ -255,5 +259,37 @@ describe('item 6: values ingress-nginx accepts are served', () => {
     expect((await s.getTls('long.test', '/')).status).toBe(401);
     const ok = await s.getTls('long.test', '/', { headers: basic('alice', 'wonderland') });
     expect([ok.status, ok.echo?.service, ok.peerCertificate?.subjectaltname]).toEqual([200, 'app', 'DNS:long.test']);
+  });
+});
+
+describe('item 5 in portico run: a fallback is a warn log line and the Ingress serves', () => {
+  let backends: Backends;
+  let ctl: RunningController;
+
+  beforeAll(async () => {
+    backends = await startBackends('app');
+    ctl = await startController({
+      files: {
+        '00-class.yaml': [INGRESS_CLASS],
+        '01-services.yaml': serviceFor('default', 'app', [backends.by.app!]),
+        '02-ingress.yaml': [ing('timeouts', 'run.test', 'app', { 'proxy-read-timeout': 'abc', 'permanent-redirect': 'https://example.com/new', 'permanent-redirect-code': '500' })],
+      },
+    });
+  });
+
+  afterAll(async () => {
+    const code = await ctl?.stop();
+    await backends?.stopAll();
+    expect(code).toBe(0);
+  });
+
+  test('the Ingress answers with the default redirect code and each fallback is logged once as a warning', async () => {
+    const r = await ctl.get('run.test', '/anything');
+    expect([r.status, r.headers.location]).toEqual([301, 'https://example.com/new']);
+    await waitFor(async () => ctl.logs.filter((l) => l.level === 'warn' && l.ingress === 'default/timeouts').length >= 2, 5000, 'warning lines');
+    expect(ctl.logs.filter((l) => l.ingress === 'default/timeouts').map((l) => [l.level, l.message]).sort()).toEqual([
+      ['warn', 'warning: Ingress default/timeouts: annotation permanent-redirect-code: "500" must be from 300 to 308; 301 is used instead, as in ingress-nginx'],
+      ['warn', 'warning: Ingress default/timeouts: annotation proxy-read-timeout: "abc" must be a whole number of seconds, e.g. 30 or 30s; the default (ConfigMap or built-in) is used instead, as in ingress-nginx'],
+    ]);
   });
 });
