@@ -96,8 +96,10 @@ describe('proxy annotations through real nginx', () => {
         ingress('bad-vhost', 'bad3.test', [['/', 'app']], { [`${P}/upstream-vhost`]: 'a.test"; evil' }),
         ingress('bad-alias', 'bad4.test', [['/', 'app']], { [`${P}/server-alias`]: 'ok.test,~^.*$' }),
         ingress('bad-errors', 'bad5.test', [['/', 'app']], { [`${P}/custom-http-errors`]: '200' }),
-        ingress('bad-next', 'bad6.test', [['/', 'app']], { [`${P}/proxy-next-upstream`]: 'error http_999' }),
-        ingress('bad-timeout', 'bad7.test', [['/', 'app']], { [`${P}/proxy-read-timeout`]: '1m' }),
+        // A malformed proxy-* value falls back to the default (test/annotations-fallback.test.ts); one with
+        // characters that could reach nginx.conf rejects the Ingress.
+        ingress('bad-next', 'bad6.test', [['/', 'app']], { [`${P}/proxy-next-upstream`]: 'error http_999;' }),
+        ingress('bad-timeout', 'bad7.test', [['/', 'app']], { [`${P}/proxy-read-timeout`]: '1m;' }),
         ingress('bad-default-backend', 'bad8.test', [['/', 'app']], { [`${P}/default-backend`]: 'other.ns' }),
       ],
       { configMap: 'ops/portico' },

@@ -3,7 +3,7 @@ import { createSecureContext } from 'node:tls';
 import type { Snapshot } from '../store/snapshot.js';
 import { contentAddressedPath } from './state-files.js';
 import type { ServerTLS, StateFile } from './types.js';
-import { checkNamespace, checkObjectName } from './validate.js';
+import { checkNamespace, checkObjectName, objectFileStem } from './validate.js';
 
 export const SELF_SIGNED_CERT_PATH = 'certs/default-selfsigned.pem';
 
@@ -115,8 +115,8 @@ export function certificateFromSecret(namespace: string, name: string, snapshot:
   if (!cert || !key) return { ok: false, reason: `Secret ${namespace}/${name} lacks tls.crt or tls.key` };
   const checked = checkPair(secret, cert, key);
   if (!checked.ok) return { ok: false, reason: `Secret ${namespace}/${name}: ${checked.problem}` };
-  // Both names are DNS names without "_" or "/", so the file name cannot leave certs/.
-  const path = contentAddressedPath('certs', `${namespace}_${name}`, 'pem', checked.pem);
+  // Both names are DNS names without "_" or "/", so the file name cannot leave certs/ (long ones shortened).
+  const path = contentAddressedPath('certs', objectFileStem(namespace, name), 'pem', checked.pem);
   const full = `${stateDir}/${path}`;
   return {
     ok: true,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkAuthorRegex, PATH_DIALECT } from './regex.js';
 
@@ -43,11 +44,30 @@ function describeCharOutside(value: string, allowedChar: RegExp): string {
   return describeBadChar(value);
 }
 
+/**
+ * Kubernetes' object names (IsDNS1123Subdomain): at most 253 characters of lowercase DNS labels joined by
+ * ".", with no 63-character limit on a label (that limit is for host names, checkHost).
+ */
+const OBJECT_NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
 export function checkObjectName(value: string | undefined): string | undefined {
   if (!value) return 'must not be empty';
   if (value.length > 253) return 'longer than 253 characters';
-  if (!DNS_SUBDOMAIN_RE.test(value)) return 'must be a lowercase DNS subdomain (a-z, 0-9, "-" and ".")';
+  if (!OBJECT_NAME_RE.test(value)) return 'must be a lowercase DNS subdomain (a-z, 0-9, "-" and ".")';
   return undefined;
+}
+
+/**
+ * The stem of an object's state files (an Ingress's htpasswd, a Secret's PEM): `NAMESPACE_NAME`, short enough for one path component
+ * (255 bytes on Linux, with room for the suffix and the temp-file suffix). A 63-character namespace and a
+ * 253-character name do not fit, so long ones keep 100 characters of the name plus a digest of both; "~"
+ * appears in no Kubernetes name, so a shortened stem never equals another Ingress's full one.
+ */
+export function objectFileStem(namespace: string, name: string): string {
+  const full = `${namespace}_${name}`;
+  if (full.length <= 160) return full;
+  const digest = createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 16);
+  return `${namespace}_${name.slice(0, 100)}~${digest}`;
 }
 
 export function checkNamespace(value: string | undefined): string | undefined {

@@ -37,10 +37,17 @@ describe('affinity: cookie', () => {
     expect(r.warnings.join('\n')).toMatch(/persistent is not available/);
   });
 
+  test('session-cookie-name: any RFC 6265 token, as ingress-nginx (".", "-" included)', () => {
+    for (const name of ['my-cookie', 'session.id', "x!#%&'*+-.^_`|~"]) {
+      expect([name, parse({ affinity: 'cookie', 'session-cookie-name': name }).result?.cookie]).toEqual([name, name]);
+    }
+  });
+
   test.each([
     ['affinity', 'ip'],
     ['affinity-mode', 'sticky'],
-    ['session-cookie-name', 'my-cookie'],
+    ['session-cookie-name', '$Version'],
+    ['session-cookie-name', 'a b'],
     ['session-cookie-name', 'a=b'],
     ['session-cookie-path', '/a;b'],
     ['session-cookie-path', '/$uri'],

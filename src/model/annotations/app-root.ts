@@ -1,5 +1,5 @@
 import { checkLiteralPath } from '../validate.js';
-import { AnnotationError, type AnnotationFamily } from './types.js';
+import { AnnotationError, fallBack, type AnnotationFamily } from './types.js';
 
 export interface AppRootAnnotation {
   /** app-root: requests for `/` are answered with a 302 to this path (server level, oldest Ingress of the host). */
@@ -13,7 +13,8 @@ export const appRootFamily: AnnotationFamily<AppRootAnnotation> = {
     if (raw === undefined) return { path: undefined };
     const path = raw.trim();
     const reason = checkLiteralPath(path);
-    if (reason) throw new AnnotationError('app-root', reason);
+    // ingress-nginx ignores an app-root that is not an absolute path (e.g. `foo`), with a warning.
+    if (reason) return { path: fallBack(input, 'app-root', raw, reason, 'no app-root redirect') };
     if (path === '/') throw new AnnotationError('app-root', 'must not be "/" (it would redirect "/" to itself)');
     return { path };
   },

@@ -1,5 +1,5 @@
 import { contentAddressedPath } from '../state-files.js';
-import { checkNamespace, checkObjectName, describeBadChar } from '../validate.js';
+import { checkNamespace, checkObjectName, describeBadChar, objectFileStem } from '../validate.js';
 import { AnnotationError, type AnnotationFamily } from './types.js';
 
 /**
@@ -120,10 +120,11 @@ export const authBasicFamily: AnnotationFamily<AuthBasicAnnotation> = {
     }
     const { lines, reason } = htpasswdLines(entries, where);
     if (reason) return closed(`Secret ${ref.namespace}/${ref.name}: ${reason}`);
-    // Namespace and name are validated DNS names (no "_" or "/"), so the file stays in auth/; the content
-    // digest in its name keeps the file of the config in force unchanged while a new one is checked.
+    // Namespace and name are validated DNS names (no "_" or "/"), so the file stays in auth/ (long ones
+    // shortened); the content digest in its name keeps the file of the config in force unchanged while a
+    // new one is checked.
     const content = `${lines.join('\n')}\n`;
-    const path = contentAddressedPath('auth', `${input.ref.namespace}_${input.ref.name}`, 'htpasswd', content, input.options.fileNameKey);
+    const path = contentAddressedPath('auth', objectFileStem(input.ref.namespace, input.ref.name), 'htpasswd', content, input.options.fileNameKey);
     input.addFile({ path, content, mode: 0o600, readByWorkers: true });
     return { enabled: true, realm, userFile: `${input.options.stateDir.replace(/\/+$/, '')}/${path}`, unavailable: undefined };
   },

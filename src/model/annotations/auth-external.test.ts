@@ -54,7 +54,14 @@ describe('external auth annotations', () => {
   });
 
   test.each([
-    ['http://auth.test/$host', /"\$"/],
+    ['http://auth.test/$hostname', /\(\$hostname is not one\)/],
+    ['http://auth.test/$arg_x', /\(\$arg_x is not one\)/],
+    ['http://$http_host/x', /\$http_host is not allowed in the URL's host/],
+    ['http://a$host/x', /whole host/],
+    ['http://$host.evil.test/x', /whole host/],
+    ['http://a.test:$server_port/x', /not allowed in the URL's host/],
+    ['$host://a.test/x', /not allowed in the URL's scheme/],
+    ['http://auth.test/$', /"\$" is not allowed except to start one of the variables/],
     ['http://auth.test/${request_uri}', /"\$"/],
     ['http://auth.test/a;proxy_pass http://evil', /";"/],
     ['http://auth.test/"', /"\\""/],
@@ -82,7 +89,8 @@ describe('external auth annotations', () => {
   test.each([
     [{ 'auth-method': 'GET;' }, 'auth-method'],
     [{ 'auth-method': 'TRACE' }, 'auth-method'],
-    [{ 'auth-signin': 'https://l.test/?rd=$request_uri' }, 'auth-signin'],
+    [{ 'auth-signin': 'https://l.test/?rd=$cookie_session' }, 'auth-signin'],
+    [{ 'auth-signin': 'https://l.test/?rd=$request_uri;' }, 'auth-signin'],
     [{ 'auth-signin-redirect-param': 'rd&x' , 'auth-signin': 'https://l.test/' }, 'auth-signin-redirect-param'],
     [{ 'auth-response-headers': 'X-Ok, X Bad' }, 'auth-response-headers'],
     [{ 'auth-response-headers': 'X-User;add_header' }, 'auth-response-headers'],
@@ -100,6 +108,20 @@ describe('external auth annotations', () => {
       '[::1]',
       '[fd00::1]:53',
     ]);
+  });
+
+  test('nginx variables from a fixed list, as in ingress-nginx\'s oauth2-proxy example', () => {
+    const r = parse({ 'auth-url': 'https://$host/oauth2/auth', 'auth-signin': 'https://$host/oauth2/start?rd=$escaped_request_uri' }, ['10.96.0.10']);
+    expect(r.result).toMatchObject({
+      url: 'https://$host/oauth2/auth',
+      resolveAtRequestTime: true,
+      // The sign-in URL sets rd= itself: kept, not added twice; ingress-nginx's variable is Portico's own.
+      signinRedirect: 'https://$host/oauth2/start?rd=$portico_escaped_request_uri',
+    });
+    for (const u of ['$scheme://$server_name:8080/auth?uri=$request_uri&h=$http_host', 'http://10.0.0.1/a?p=$server_port&u=$escaped_request_uri']) {
+      expect([u, checkAuthUrl(u)]).toEqual([u, undefined]);
+    }
+    expect(parse({ 'auth-url': 'http://10.0.0.1/a?u=$request_uri' }, ['10.96.0.10']).result?.resolveAtRequestTime).toBe(true);
   });
 
   test('checkAuthUrl accepts ordinary URLs', () => {

@@ -9,8 +9,10 @@ import { AnnotationError, type AnnotationFamily } from './types.js';
  * returned to the client, or a 401 redirects to auth-signin with `rd=` set to the original URL. Headers
  * named in auth-response-headers are copied from the auth response to the upstream request.
  *
- * Unlike ingress-nginx, the URLs may not contain nginx variables: they are plain http(s) URLs from a
- * narrow character set (the CVE-2025-1098 / CVE-2025-24514 class of injection has nowhere to go).
+ * The URLs are http(s) URLs from a narrow character set (the CVE-2025-1098 / CVE-2025-24514 class of
+ * injection has nowhere to go). As in ingress-nginx's oauth2-proxy example (`https://$host/oauth2/auth`,
+ * `https://$host/oauth2/start?rd=$escaped_request_uri`) they may hold nginx variables from a fixed list,
+ * each checked as a whole token and by where it stands (AUTH_URL_VARIABLES); never free text.
  */
 export interface AuthExternalAnnotation {
   /** The auth service URL, validated; undefined when the Ingress does not use external auth. */
@@ -49,10 +51,62 @@ const HEADER_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
 /** Headers the proxy itself sets or that frame the request: an auth service may not replace them. */
 const HOP_HEADERS = new Set(['host', 'connection', 'upgrade', 'content-length', 'transfer-encoding', 'keep-alive', 'te', 'trailer', 'proxy-connection']);
 
-/** A plain http or https URL: allowlisted characters, a DNS name or IP address, no nginx variable. */
+/**
+ * The nginx variables an auth-url or auth-signin may hold, and where: the scheme, the host, or the path and
+ * query. The host may only be the request's validated host name ($host: lowercase, no port, and it matched
+ * this server's server_name) or the server's own name; the raw Host header ($http_host) may carry a port
+ * or more, so it is allowed only after the host. $escaped_request_uri is ingress-nginx's name; Portico
+ * defines it (templates/annotations/http/auth-external.hbs).
+ */
+export const AUTH_URL_VARIABLES: Record<string, ReadonlyArray<'scheme' | 'host' | 'rest'>> = {
+  scheme: ['scheme', 'rest'],
+  host: ['host', 'rest'],
+  server_name: ['host', 'rest'],
+  http_host: ['rest'],
+  server_port: ['rest'],
+  request_uri: ['rest'],
+  escaped_request_uri: ['rest'],
+};
+
+/** Portico's variable behind ingress-nginx's $escaped_request_uri. */
+export const ESCAPED_REQUEST_URI_VARIABLE = 'portico_escaped_request_uri';
+
+/** Stands in for a variable while the URL's syntax is checked: a valid scheme / host / path character run. */
+const PLACEHOLDER: Record<'scheme' | 'host' | 'rest', string> = { scheme: 'http', host: 'portico-variable', rest: 'v' };
+
+/**
+ * Replaces each allowed `$name` by a placeholder for the syntax checks, or returns why it cannot. Each
+ * variable is a whole token: `$` and the longest run of [A-Za-z0-9_] after it (`${...}` is refused: braces).
+ */
+function withoutVariables(value: string): { text: string; variables: Array<{ name: string; where: 'scheme' | 'host' | 'rest' }> } | { reason: string } {
+  const variables: Array<{ name: string; where: 'scheme' | 'host' | 'rest' }> = [];
+  const schemeEnd = value.indexOf('://');
+  const hostEnd = schemeEnd < 0 ? -1 : value.slice(schemeEnd + 3).search(/[/?]|$/) + schemeEnd + 3;
+  let reason: string | undefined;
+  const text = value.replace(/\$([A-Za-z0-9_]*)/g, (_, name: string, offset: number) => {
+    const where = schemeEnd < 0 || offset < schemeEnd ? 'scheme' : offset < hostEnd ? 'host' : 'rest';
+    const allowed = AUTH_URL_VARIABLES[name];
+    const list = Object.keys(AUTH_URL_VARIABLES).map((v) => `$${v}`).join(', ');
+    if (name === '') reason ??= `character "$" is not allowed except to start one of the variables ${list}`;
+    else if (!allowed) reason ??= `character "$" is not allowed except to start one of the variables ${list} ($${name} is not one)`;
+    else if (!allowed.includes(where)) reason ??= `$${name} is not allowed in the URL's ${where === 'rest' ? 'path' : where}`;
+    variables.push({ name, where });
+    return PLACEHOLDER[where];
+  });
+  return reason ? { reason } : { text, variables };
+}
+
+/** An http or https URL: allowlisted characters, a DNS name or IP address, nginx variables only from the list. */
 export function checkAuthUrl(value: string): string | undefined {
   if (value.length > 2048) return 'longer than 2048 characters';
   if (value === '') return 'must not be empty';
+  const stripped = withoutVariables(value);
+  if ('reason' in stripped) return /[^\x20-\x7e]|[\s"'`;{}#\\]/.test(value) ? describeBadChar(value) : stripped.reason;
+  if (stripped.variables.some((v) => v.where === 'scheme') && !value.startsWith('$scheme://')) return '$scheme must be the whole scheme';
+  if (stripped.variables.filter((v) => v.where === 'host').length > 0 && !/^[^:]+:\/\/\$(host|server_name)([:/?]|$)/.test(value)) {
+    return '$host or $server_name must be the whole host';
+  }
+  value = stripped.text;
   if (!URL_CHARS_RE.test(value)) return describeBadChar(value);
   const m = /^(https?):\/\/([^/?:[\]]+|\[[^\]]+\])(:(\d{1,5}))?([/?].*)?$/.exec(value);
   if (!m) return 'must be an http:// or https:// URL';
@@ -79,6 +133,11 @@ export function resolverArgs(addresses: readonly string[]): string[] {
   });
 }
 
+/** ingress-nginx's $escaped_request_uri becomes Portico's own variable; the others are nginx's. */
+function renderedVariables(url: string): string {
+  return url.replace(/\$escaped_request_uri(?![A-Za-z0-9_])/g, `$${ESCAPED_REQUEST_URI_VARIABLE}`);
+}
+
 export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
   keys: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers'],
   parse(input) {
@@ -91,6 +150,7 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
     }
     const urlReason = checkAuthUrl(url);
     if (urlReason) throw new AnnotationError('auth-url', urlReason);
+    const urlHasVariables = url.includes('$');
 
     const methodRaw = input.get('auth-method');
     let method: string | undefined;
@@ -106,8 +166,12 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
       if (reason) throw new AnnotationError('auth-signin', reason);
       const param = (input.get('auth-signin-redirect-param') ?? 'rd').trim();
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(param)) throw new AnnotationError('auth-signin-redirect-param', 'must be a query parameter name (letters, digits, "_" and "-")');
-      // The only `$` in the value: nginx variables this code chose, never user text.
-      signinRedirect = `${signin}${signin.includes('?') ? '&' : '?'}${param}=$scheme://$http_host$request_uri`;
+      // The `$` in the value: nginx variables this code chose, or the allowlisted ones checkAuthUrl let through.
+      // A sign-in URL that already sets the redirect parameter (oauth2-proxy's `rd=$escaped_request_uri`)
+      // keeps it, as ingress-nginx does; otherwise Portico adds it.
+      const query = /\?(.*)$/.exec(signin)?.[1] ?? '';
+      const setsParam = query.split('&').some((kv) => kv.split('=')[0] === param);
+      signinRedirect = renderedVariables(setsParam ? signin : `${signin}${signin.includes('?') ? '&' : '?'}${param}=$scheme://$http_host$request_uri`);
     }
 
     const responseHeaders: AuthExternalAnnotation['responseHeaders'] = [];
@@ -125,10 +189,11 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
     // `;` cannot appear in an Ingress path, so this internal location never collides with a rule's location.
     const location = `/_portico_auth;${input.ref.namespace};${input.ref.name}`;
     // proxy_pass needs a URI part, or nginx would send the internal location's own URI to the auth service.
-    const split = /^(https?:\/\/[^/?]+)(.*)$/.exec(url)!;
-    const target = split[2]!.startsWith('/') ? url : `${split[1]}/${split[2]}`;
-    const host = /^https?:\/\/([^/?:[\]]+|\[[^\]]+\])/.exec(url)![1]!;
-    const resolveAtRequestTime = isIP(host.replace(/^\[|\]$/g, '')) === 0;
+    const split = /^((?:https?|\$scheme):\/\/[^/?]+)(.*)$/.exec(url)!;
+    const target = renderedVariables(split[2]!.startsWith('/') ? url : `${split[1]}/${split[2]}`);
+    const host = /^(?:https?|\$scheme):\/\/([^/?:[\]]+|\[[^\]]+\])/.exec(url)![1]!;
+    // A URL with variables is built per request (proxy_pass with variables): like a host name, at request time.
+    const resolveAtRequestTime = urlHasVariables || isIP(host.replace(/^\[|\]$/g, '')) === 0;
     const resolvers = resolverArgs(input.options.resolvers ?? []);
     if (resolveAtRequestTime && resolvers.length === 0) {
       input.warn(`auth-url: host ${host} is resolved when requests arrive and no DNS resolver is configured; its requests answer 500`);

@@ -33,7 +33,9 @@ describe('canary annotations', () => {
     ['canary-by-header', 'X_Canary'],
     ['canary-by-header', 'x;rm'],
     ['canary-by-header', ''],
-    ['canary-by-cookie', 'my-cookie'],
+    ['canary-by-cookie', 'a$b'],
+    ['canary-by-cookie', 'a"b'],
+    ['canary-by-cookie', 'a{b}'],
     ['canary-by-cookie', 'a;b'],
   ])('%s %j is rejected', (key, value) => {
     expect(parse({ canary: 'true', [key]: value }).error?.annotation).toBe(key);
@@ -47,8 +49,11 @@ describe('canary annotations', () => {
     expect(parse({ canary: 'true', 'canary-by-header': 'X-V', 'canary-by-header-pattern': value }).error?.annotation).toBe('canary-by-header-pattern');
   });
 
-  test('a header value or pattern needs the header; a value wins over a pattern', () => {
-    expect(parse({ canary: 'true', 'canary-by-header-value': 'v2' }).error?.reason).toMatch(/needs canary-by-header/);
+  test('a header value or pattern without the header is ignored with a warning (as ingress-nginx); a value wins over a pattern', () => {
+    const alone = parse({ canary: 'true', 'canary-by-header-value': 'v2', 'canary-weight': '10' });
+    expect(alone.result).toMatchObject({ header: undefined, headerValue: undefined, headerPattern: undefined, weight: 10 });
+    expect(alone.warnings).toEqual(['canary-by-header-value is ignored without canary-by-header (the header to read), as in ingress-nginx']);
+    expect(parse({ canary: 'true', 'canary-by-header-value': 'v2;' }).error?.annotation).toBe('canary-by-header-value');
     const both = parse({ canary: 'true', 'canary-by-header': 'X-V', 'canary-by-header-value': 'v2', 'canary-by-header-pattern': '^v' });
     expect(both.result).toMatchObject({ headerValue: 'v2', headerPattern: undefined });
     expect(both.warnings[0]).toMatch(/pattern is ignored/);

@@ -1,6 +1,6 @@
 import { checkAuthorRegex, HEADER_DIALECT } from '../regex.js';
-import { parseBool } from '../validate.js';
-import { AnnotationError, type AnnotationFamily } from './types.js';
+import { describeBadChar, parseBool } from '../validate.js';
+import { AnnotationError, INJECTION_CHARS_RE, type AnnotationFamily } from './types.js';
 
 /**
  * canary: this Ingress supplies the alternative backend of another ("main") Ingress with the same host,
@@ -25,8 +25,13 @@ export interface CanaryAnnotation {
 
 /** A header name nginx exposes as `$http_NAME`: letters, digits and "-" (nginx drops headers with "_" by default). */
 const HEADER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
-/** A cookie name nginx exposes as `$cookie_NAME`: letters, digits and "_". */
-export const COOKIE_NAME_RE = /^[A-Za-z0-9_]{1,128}$/;
+/**
+ * A cookie name: an RFC 6265 token (letters, digits and !#%&'*+-.^_`|~), as ingress-nginx accepts, except
+ * "$" (RFC 2109 reserves $-names, and here it would read as an nginx variable). Names of letters, digits and
+ * "_" are read through nginx's `$cookie_NAME`; others through a map on the Cookie header (cookieSource).
+ */
+export const COOKIE_NAME_RE = /^[A-Za-z0-9!#%&'*+\-.^_`|~]{1,128}$/;
+const SIMPLE_COOKIE_RE = /^[A-Za-z0-9_]+$/;
 /** A header value compared literally: visible ASCII without quotes, backslash, `$`, `;`, braces. */
 const HEADER_VALUE_RE = /^[A-Za-z0-9 !#%&'()*+,\-./:<=>?@[\]^_`|~]{1,256}$/;
 /** A header regex: visible ASCII without quotes, `;`, `#` and `$` except as the final anchor. */
@@ -37,7 +42,34 @@ export function checkHeaderName(value: string): string | undefined {
 }
 
 export function checkCookieName(value: string): string | undefined {
-  return COOKIE_NAME_RE.test(value) ? undefined : 'must be a cookie name of letters, digits and "_" (nginx reads it as $cookie_NAME)';
+  if (value.includes('$')) return 'must not contain "$"';
+  return COOKIE_NAME_RE.test(value) ? undefined : 'must be a cookie name (an RFC 6265 token: letters, digits and !#%&\'*+-.^_`|~, at most 128)';
+}
+
+/** The map that reads a cookie nginx has no `$cookie_NAME` for, from the Cookie header. */
+export interface CookieMap {
+  /** The variable (no `$`). */
+  variable: string;
+  /** A case-insensitive regex whose second group is the cookie's value (the first cookie of that name, as $cookie_NAME). */
+  pattern: string;
+}
+
+/**
+ * The variable (no `$`) holding a request cookie's value. Cookie names are matched case-insensitively, as
+ * nginx's $cookie_NAME does. Other names are hex-encoded into the variable (reversible: cookieOfSource),
+ * so two names never share one.
+ */
+export function cookieSource(name: string): string {
+  const lower = name.toLowerCase();
+  return SIMPLE_COOKIE_RE.test(lower) ? `cookie_${lower}` : `portico_cookie_x${Buffer.from(lower, 'latin1').toString('hex')}`;
+}
+
+/** The map a cookieSource needs, or undefined for nginx's own $cookie_NAME. */
+export function cookieMapFor(source: string): CookieMap | undefined {
+  const m = /^portico_cookie_x([0-9a-f]+)$/.exec(source);
+  if (!m) return undefined;
+  const name = Buffer.from(m[1]!, 'hex').toString('latin1');
+  return { variable: source, pattern: `~*(^|;)\\s*${literalRegex(name)}=([^;]*)` };
 }
 
 export function checkHeaderPattern(value: string): string | undefined {
@@ -75,7 +107,7 @@ export const canaryFamily: AnnotationFamily<CanaryAnnotation> = {
       const r = checkHeaderName(header);
       if (r) throw new AnnotationError('canary-by-header', r);
     }
-    const headerValue = input.get('canary-by-header-value');
+    let headerValue = input.get('canary-by-header-value');
     if (headerValue !== undefined && !HEADER_VALUE_RE.test(headerValue)) {
       throw new AnnotationError('canary-by-header-value', 'only visible ASCII without quotes, "\\", "$", ";" or braces is allowed (at most 256 characters)');
     }
@@ -85,7 +117,18 @@ export const canaryFamily: AnnotationFamily<CanaryAnnotation> = {
       if (r) throw new AnnotationError('canary-by-header-pattern', r);
     }
     if (header === undefined && (headerValue !== undefined || headerPattern !== undefined)) {
-      throw new AnnotationError(headerValue !== undefined ? 'canary-by-header-value' : 'canary-by-header-pattern', 'needs canary-by-header (the header to read)');
+      // ingress-nginx reads no header then: the cookie and the weight still decide. Ignored, with a warning.
+      const keys = [headerValue !== undefined ? 'canary-by-header-value' : '', headerPattern !== undefined ? 'canary-by-header-pattern' : ''].filter((k) => k !== '');
+      // Ignored, but never a value that could carry text into nginx.conf: that is refused as before.
+      for (const key of keys) {
+        const value = input.get(key)!;
+        if (INJECTION_CHARS_RE.test(value) || value.includes('..')) {
+          throw new AnnotationError(key, `needs canary-by-header (the header to read), and ${/[^\x20-\x7e]|[\s"'`;{}#\\$]/.test(value) ? describeBadChar(value) : '".." is not allowed'}`);
+        }
+      }
+      input.warn(`${keys.join(' and ')} ${keys.length > 1 ? 'are' : 'is'} ignored without canary-by-header (the header to read), as in ingress-nginx`);
+      headerValue = undefined;
+      headerPattern = undefined;
     }
     if (headerValue !== undefined && headerPattern !== undefined) {
       input.warn('canary-by-header-pattern is ignored because canary-by-header-value is set (as in ingress-nginx)');

@@ -40,6 +40,9 @@ describe('CORS annotations', () => {
     expect(re.test('https://aXexample.com')).toBe(false);
     expect(re.test('https://a.example.com.evil')).toBe(false);
     expect(originPattern('http://localhost:3000').pattern).toBe('http://localhost:3000');
+    // Any URI scheme, as ingress-nginx accepts (desktop and mobile app origins).
+    expect(originPattern('tauri://localhost').pattern).toBe('tauri://localhost');
+    expect(originPattern('web+app.x://a.test').pattern).toBe('web\\+app\\.x://a\\.test');
   });
 
   test('"*" in the list means any origin', () => {
@@ -52,7 +55,8 @@ describe('CORS annotations', () => {
     ['cors-allow-origin', 'https://a.test/path'],
     ['cors-allow-origin', 'https://*.*.a.test'],
     ['cors-allow-origin', 'https://a.*.test'],
-    ['cors-allow-origin', 'javascript://a.test'],
+    ['cors-allow-origin', '1http://a.test'],
+    ['cors-allow-origin', 'ta|uri://a.test'],
     ['cors-allow-origin', 'https://a.test:70000'],
     ['cors-allow-origin', 'https://exаmple.com'],
     ['cors-allow-methods', 'GET; return 200'],

@@ -37,7 +37,8 @@ const OFF: CorsAnnotation = {
 };
 
 const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
-const ORIGIN_RE = new RegExp(`^(?<scheme>https?)://(?<wild>\\*\\.)?(?<host>${LABEL}(\\.${LABEL})*)(?<port>:\\d{1,5})?$`);
+/** Any URI scheme (RFC 3986: a letter, then letters, digits, "+", "-", "."), e.g. `tauri://localhost` as ingress-nginx allows. */
+const ORIGIN_RE = new RegExp(`^(?<scheme>[a-z][a-z0-9+.-]{0,31})://(?<wild>\\*\\.)?(?<host>${LABEL}(\\.${LABEL})*)(?<port>:\\d{1,5})?$`);
 
 /** One origin (`https://a.example.com`, `https://*.example.com`, `http://x:8080`) as an anchored regex. */
 export function originPattern(value: string): { pattern?: string; reason?: string } {
@@ -53,7 +54,9 @@ export function originPattern(value: string): { pattern?: string; reason?: strin
   }
   const host = g.host!.replace(/\./g, '\\.');
   const wildcard = g.wild ? '[a-z0-9-]+\\.' : '';
-  return { pattern: `${g.scheme}://${wildcard}${host}${g.port ?? ''}` };
+  // "+" and "." are regex syntax; a scheme is otherwise letters, digits and "-".
+  const scheme = g.scheme!.replace(/[+.]/g, (c) => `\\${c}`);
+  return { pattern: `${scheme}://${wildcard}${host}${g.port ?? ''}` };
 }
 
 /** A comma-separated token list (methods, header names): letters, digits, `-` and `_`, or `*`. */

@@ -41,21 +41,38 @@ describe('proxy-* annotations', () => {
   test.each([
     ['proxy-body-size', '8 m'],
     ['proxy-body-size', '8m;'],
-    ['proxy-body-size', '1t'],
-    ['proxy-body-size', '-1'],
-    ['proxy-buffer-size', '1g'],
-    ['proxy-connect-timeout', '0'],
-    ['proxy-read-timeout', '1m'],
     ['proxy-read-timeout', '$t'],
-    ['proxy-buffering', 'yes'],
     ['proxy-request-buffering', 'off;'],
     ['proxy-next-upstream', 'error; return 200'],
-    ['proxy-next-upstream', 'off error'],
-    ['proxy-next-upstream', ''],
-    ['proxy-next-upstream-tries', '101'],
-    ['proxy-buffers-number', '1'],
-  ])('%s %j is refused', (key, value) => {
+    ['proxy-connect-timeout', '5"'],
+  ])('%s %j (characters that could reach nginx.conf) is refused', (key, value) => {
     expect(parse(proxyFamily, { [key]: value }).error?.annotation).toBe(key);
+  });
+
+  // ingress-nginx's proxy parser uses the default for a value it cannot read (internal/ingress/annotations/proxy/main.go).
+  test.each([
+    ['proxy-body-size', '1t', 'bodySize'],
+    ['proxy-body-size', '-1', 'bodySize'],
+    ['proxy-buffer-size', '1g', 'bufferSize'],
+    ['proxy-connect-timeout', '0', 'connectTimeout'],
+    ['proxy-read-timeout', '1m', 'readTimeout'],
+    ['proxy-send-timeout', 'abc', 'sendTimeout'],
+    ['proxy-buffering', 'yes', 'buffering'],
+    ['proxy-next-upstream', 'off error', 'nextUpstream'],
+    ['proxy-next-upstream', '', 'nextUpstream'],
+    ['proxy-next-upstream-tries', 'many', 'nextUpstreamTries'],
+    ['proxy-buffers-number', '1', 'buffersNumber'],
+  ])('%s %j falls back to the default with a warning', (key, value, field) => {
+    const warnings: string[] = [];
+    const input = { get: (k: string) => ({ [key]: value })[k], warn: (m: string) => warnings.push(m), config: DEFAULT_GLOBAL_CONFIG } as unknown as AnnotationInput;
+    const result = proxyFamily.parse(input) as unknown as Record<string, unknown>;
+    // undefined: the location writes nothing and inherits the http{} value.
+    expect(result[field]).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^annotation ${key}: ${JSON.stringify(JSON.stringify(value)).slice(1, -1)} .*; the default \\(ConfigMap or built-in\\) is used instead, as in ingress-nginx$`))]);
+  });
+
+  test('proxy-next-upstream-tries above 100 is passed through, as ingress-nginx does', () => {
+    expect(parse(proxyFamily, { 'proxy-next-upstream-tries': '250' }).result).toMatchObject({ nextUpstreamTries: 250 });
   });
 
   test('the same keys in the ConfigMap set the http{} defaults; bad values keep the default', () => {
@@ -83,11 +100,15 @@ describe('backend-protocol', () => {
 });
 
 describe('upstream-vhost, x-forwarded-prefix', () => {
-  test('a host with an optional port; a literal path', () => {
-    expect(parse(upstreamHeadersFamily, { 'upstream-vhost': 'API.internal:8080', 'x-forwarded-prefix': '/api' }).result).toEqual({ vhost: 'api.internal:8080', xForwardedPrefix: '/api' });
+  test('a host with an optional port; a prefix with or without "/", capture groups, or "" for none (as ingress-nginx)', () => {
+    expect(parse(upstreamHeadersFamily, { 'upstream-vhost': 'API.internal:8080', 'x-forwarded-prefix': '/api' }).result).toEqual({ vhost: 'api.internal:8080', xForwardedPrefix: '/api', xForwardedPrefixCaptures: undefined });
     for (const bad of ['$host', 'a b', 'a.test"; x', '*.a.test', 'a.test:99999', 'a.test:', '']) expect([bad, checkVhost(bad)]).toEqual([bad, expect.any(String)]);
-    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': '/a;b' }).error?.annotation).toBe('x-forwarded-prefix');
-    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': 'api' }).error?.annotation).toBe('x-forwarded-prefix');
+    for (const bad of ['/a;b', '/$host', '/$0', '/$', '/a b', '/a"b', '/${1}', '/a\\b']) {
+      expect([bad, parse(upstreamHeadersFamily, { 'x-forwarded-prefix': bad }).error?.annotation]).toEqual([bad, 'x-forwarded-prefix']);
+    }
+    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': 'api' }).result?.xForwardedPrefix).toBe('api');
+    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': '' }).result?.xForwardedPrefix).toBeUndefined();
+    expect(parse(upstreamHeadersFamily, { 'x-forwarded-prefix': '/$1/$2' }).result).toMatchObject({ xForwardedPrefix: '$portico_forwarded_prefix', xForwardedPrefixCaptures: '/$1/$2' });
   });
 });
 

@@ -1,6 +1,6 @@
 import type { GlobalConfig } from '../config.js';
 import { parseSeconds } from '../validate.js';
-import { AnnotationError, type AnnotationFamily, type AnnotationInput } from './types.js';
+import { fallBack, type AnnotationFamily, type AnnotationInput } from './types.js';
 
 /** Proxy settings; every field a validated bare token or number. */
 export interface ProxySettings {
@@ -41,6 +41,9 @@ const NEXT_UPSTREAM = new Set([
   'error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504', 'http_403', 'http_404', 'http_429', 'non_idempotent', 'off',
 ]);
 
+
+/** proxy-next-upstream lists conditions separated by spaces: letters, digits, "_" and the spaces. */
+const NEXT_UPSTREAM_CHARS_RE = /^[A-Za-z0-9_ \t]*$/;
 
 function size(max: 'g' | 'm') {
   return (value: string): string | { error: string } => {
@@ -90,7 +93,8 @@ const PARSERS: { [K in keyof ProxySettings]: [string, (value: string) => ProxySe
   bufferSize: ['proxy-buffer-size', size('m')],
   buffersNumber: ['proxy-buffers-number', count(2, 256)],
   nextUpstream: ['proxy-next-upstream', nextUpstream],
-  nextUpstreamTries: ['proxy-next-upstream-tries', count(0, 100)],
+  // nginx takes any count (ingress-nginx passes the number through); 999999 is the six digits count() reads.
+  nextUpstreamTries: ['proxy-next-upstream-tries', count(0, 999_999)],
   nextUpstreamTimeout: ['proxy-next-upstream-timeout', seconds(0, 86400)],
   requestBuffering: ['proxy-request-buffering', onOff],
 };
@@ -110,8 +114,9 @@ export const proxyFamily: AnnotationFamily<ProxyAnnotation> = {
         continue;
       }
       const v = (parse as (s: string) => unknown)(raw);
-      if (isError(v)) throw new AnnotationError(key, v.error);
-      out[field] = v;
+      // As ingress-nginx's proxy parser: a malformed value keeps the default (the http{} value: ConfigMap
+      // or built-in), with a warning, instead of taking the Ingress's routes down.
+      out[field] = isError(v) ? fallBack(input, key, raw, v.error, 'the default (ConfigMap or built-in)', field === 'nextUpstream' ? NEXT_UPSTREAM_CHARS_RE : undefined) : v;
     }
     // proxy_buffer_size and proxy_buffers are written together (nginx checks them against each other).
     if (out.bufferSize !== undefined || out.buffersNumber !== undefined) {

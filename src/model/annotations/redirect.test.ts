@@ -46,8 +46,21 @@ describe('permanent-redirect, temporal-redirect, from-to-www-redirect', () => {
     expect(parse(redirectFamily, { 'permanent-redirect': url }).error?.annotation).toBe('permanent-redirect');
   });
 
-  test.each(['200', '309', '3o1', '-301', ''])('redirect code %j is refused', (code) => {
+  test.each(['3o1', '-301', '', '301;'])('redirect code %j (not a number) is refused', (code) => {
     expect(parse(redirectFamily, { 'permanent-redirect': 'https://a.test/', 'permanent-redirect-code': code }).error?.annotation).toBe('permanent-redirect-code');
+  });
+
+  // ingress-nginx's redirect parser uses 301 / 302 for a code outside 300..308 / 300..307.
+  test.each([
+    ['permanent', '500', 301],
+    ['permanent', '200', 301],
+    ['permanent', '309', 301],
+    ['temporal', '308', 302],
+    ['temporal', '999', 302],
+  ])('%s-redirect-code %j falls back to %d with a warning', (kind, code, expected) => {
+    const r = parse(redirectFamily, { [`${kind}-redirect`]: 'https://a.test/', [`${kind}-redirect-code`]: code });
+    expect(r.result).toMatchObject({ url: 'https://a.test/', code: expected });
+    expect(r.warnings).toEqual([`annotation ${kind}-redirect-code: "${code}" must be from 300 to ${kind === 'temporal' ? 307 : 308}; ${expected} is used instead, as in ingress-nginx`]);
   });
 
   test('from-to-www-redirect counterpart names', () => {
@@ -65,8 +78,12 @@ describe('app-root', () => {
   test('a literal path other than /', () => {
     expect(parse(appRootFamily, { 'app-root': '/app1' }).result).toEqual({ path: '/app1' });
     expect(parse(appRootFamily, {}).result).toEqual({ path: undefined });
-    for (const bad of ['/', 'app', '/a b', '/a;b', '/$uri', '/a"b', '/../etc', '/a{b}']) {
+    for (const bad of ['/', '/a b', '/a;b', '/$uri', '/a"b', '/../etc', '../../etc/x', '/a{b}']) {
       expect([bad, parse(appRootFamily, { 'app-root': bad }).error?.annotation]).toEqual([bad, 'app-root']);
+    }
+    // ingress-nginx ignores an app-root that is not an absolute path, with a warning.
+    for (const ignored of ['app', 'foo', 'http://a.test/x']) {
+      expect([ignored, parse(appRootFamily, { 'app-root': ignored })]).toEqual([ignored, { result: { path: undefined }, warnings: [expect.stringMatching(/^annotation app-root: .*; no app-root redirect is used instead, as in ingress-nginx$/)] }]);
     }
   });
 });

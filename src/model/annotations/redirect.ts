@@ -2,7 +2,18 @@ import type { ModelWarning, Server } from '../types.js';
 import { refString } from '../types.js';
 import { checkHost } from '../validate.js';
 import { boolAnnotation, checkRedirectURL, intAnnotation } from './redirect-common.js';
-import { AnnotationError, type AnnotationFamily } from './types.js';
+import { AnnotationError, fallBack, type AnnotationFamily, type AnnotationInput } from './types.js';
+
+/**
+ * A redirect code: ingress-nginx uses its default (301 permanent, 302 temporal) for a number outside
+ * 300..308 (300..307 temporal), e.g. `permanent-redirect-code: 500`; a value that is not a number stays an
+ * error there (its validator refuses it) and here.
+ */
+function redirectCode(input: AnnotationInput, key: string, max: number, fallback: number): number | undefined {
+  const code = intAnnotation(input, key, 0, 999_999_999);
+  if (code === undefined || (code >= 300 && code <= max)) return code;
+  return fallBack(input, key, input.get(key)!, `must be from 300 to ${max}`, String(fallback));
+}
 
 export interface RedirectAnnotation {
   /** temporal-redirect or permanent-redirect: every request of the Ingress's paths is answered with this redirect. */
@@ -16,8 +27,8 @@ export const redirectFamily: AnnotationFamily<RedirectAnnotation> = {
   keys: ['permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect'],
   parse(input) {
     const fromToWww = boolAnnotation(input, 'from-to-www-redirect') ?? false;
-    const permanentCode = intAnnotation(input, 'permanent-redirect-code', 300, 308);
-    const temporalCode = intAnnotation(input, 'temporal-redirect-code', 300, 308);
+    const permanentCode = redirectCode(input, 'permanent-redirect-code', 308, 301);
+    const temporalCode = redirectCode(input, 'temporal-redirect-code', 307, 302);
     const check = (key: string): string | undefined => {
       const raw = input.get(key);
       if (raw === undefined) return undefined;

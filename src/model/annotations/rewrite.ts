@@ -31,7 +31,12 @@ export const rewriteFamily: AnnotationFamily<RewriteAnnotation> = {
       if (b === undefined) throw new AnnotationError('use-regex', 'must be "true" or "false"');
       useRegex = b;
     }
-    const target = input.get('rewrite-target');
+    let target = input.get('rewrite-target');
+    if (target !== undefined && target.trim() === '') {
+      // ingress-nginx treats an empty rewrite-target as unset: no rewrite, and no regex mode implied.
+      input.warn('annotation rewrite-target is empty; no rewrite is done, as in ingress-nginx');
+      target = undefined;
+    }
     if (target !== undefined) {
       const reason = checkRewriteTarget(target);
       if (reason) throw new AnnotationError('rewrite-target', reason);

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { GlobalConfig } from '../config.js';
 import type { Backend, IngressRef, LoadBalanceMethod, ModelWarning, Server, Upstream } from '../types.js';
 import { refString } from '../types.js';
-import { affinityKeyVariable, setCookieValue, type AffinityAnnotation } from './affinity.js';
-import { cookieMatches, headerMatches, weightShare, type CanaryAnnotation, type CanaryMatch } from './canary.js';
+import { affinityKeyVariable, cookieSourceOfAffinityKey, setCookieValue, type AffinityAnnotation } from './affinity.js';
+import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryAnnotation, type CanaryMatch, type CookieMap } from './canary.js';
 import type { IngressAnnotations } from './index.js';
 
 /** The canary Ingress that shares a location's path, attached by buildLocations. */
@@ -36,12 +36,13 @@ export interface CanaryRoute {
 }
 
 export interface AffinityKey {
-  cookie: string;
+  /** The variable (no `$`) holding the cookie's value: `cookie_NAME` or a CookieMap's. */
+  source: string;
   variable: string;
 }
 
 export interface AffinitySetCookie {
-  cookie: string;
+  source: string;
   variable: string;
   value: string;
 }
@@ -50,10 +51,12 @@ export interface TrafficMaps {
   canaries: CanaryRoute[];
   affinityKeys: AffinityKey[];
   affinitySetCookies: AffinitySetCookie[];
+  /** Cookies nginx has no `$cookie_NAME` for (names with ".", "-", ...): read from the Cookie header. */
+  cookieMaps: CookieMap[];
 }
 
 export function emptyTraffic(): TrafficMaps {
-  return { canaries: [], affinityKeys: [], affinitySetCookies: [] };
+  return { canaries: [], affinityKeys: [], affinitySetCookies: [], cookieMaps: [] };
 }
 
 /** How an upstream picks an endpoint: cookie affinity, then upstream-hash-by, then load-balance, then the global method. */
@@ -116,7 +119,7 @@ export function finishTraffic(servers: Server[], upstreams: Upstream[], warnings
             const variable = `portico_canary_${routes.size + 1}`;
             const p = canary.policy;
             const header = p.header !== undefined ? { source: headerSource(p.header), variable: `${variable}_header`, matches: headerMatches(p) } : undefined;
-            const cookie = p.cookie !== undefined ? { source: `cookie_${p.cookie.toLowerCase()}`, variable: `${variable}_cookie`, matches: cookieMatches() } : undefined;
+            const cookie = p.cookie !== undefined ? { source: cookieSource(p.cookie), variable: `${variable}_cookie`, matches: cookieMatches() } : undefined;
             const share = weightShare(p);
             const split = 'percent' in share ? { variable: `${variable}_weight`, percent: share.percent } : undefined;
             const part = (v: string | undefined) => (v === undefined ? '' : `$${v}`);
@@ -146,7 +149,7 @@ export function finishTraffic(servers: Server[], upstreams: Upstream[], warnings
         const value = setCookieValue(affinity, cookiePath);
         let entry = setCookies.get(value);
         if (!entry) {
-          entry = { cookie: affinity.cookie.toLowerCase(), variable: `portico_affset_${setCookies.size + 1}`, value };
+          entry = { source: cookieSource(affinity.cookie), variable: `portico_affset_${setCookies.size + 1}`, value };
           setCookies.set(value, entry);
         }
         loc.affinity = { setCookieVariable: entry.variable };
@@ -155,11 +158,14 @@ export function finishTraffic(servers: Server[], upstreams: Upstream[], warnings
   }
   // Every upstream that hashes on an affinity cookie (canary upstreams included) needs the cookie's key map.
   for (const u of upstreams) {
-    const m = /^\$portico_affkey_([a-z0-9_]+)$/.exec(u.hashBy ?? '');
-    if (m && !keys.has(m[1]!)) keys.set(m[1]!, { cookie: m[1]!, variable: affinityKeyVariable(m[1]!) });
+    const variable = u.hashBy?.startsWith('$') ? u.hashBy.slice(1) : '';
+    const source = cookieSourceOfAffinityKey(variable);
+    if (source !== undefined && !keys.has(variable)) keys.set(variable, { source, variable });
   }
   traffic.canaries = [...routes.values()];
-  traffic.affinityKeys = [...keys.values()].sort((a, b) => a.cookie.localeCompare(b.cookie));
+  traffic.affinityKeys = [...keys.values()].sort((a, b) => a.source.localeCompare(b.source));
   traffic.affinitySetCookies = [...setCookies.values()];
+  const sources = new Set([...traffic.canaries.flatMap((c) => (c.cookie ? [c.cookie.source] : [])), ...traffic.affinityKeys.map((k) => k.source), ...traffic.affinitySetCookies.map((c) => c.source)]);
+  traffic.cookieMaps = [...sources].sort().flatMap((source) => cookieMapFor(source) ?? []);
   return traffic;
 }

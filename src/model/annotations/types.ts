@@ -42,3 +42,33 @@ export interface AnnotationFamily<T> {
   parse(input: AnnotationInput): T;
   globalKeys?: Record<string, GlobalKeyParser>;
 }
+
+/**
+ * Characters that could carry text into nginx.conf (quotes, `;`, braces, `$`, `#`, backslash, whitespace,
+ * anything outside printable ASCII). A malformed value made only of other characters can safely fall back
+ * to the default; one holding these is refused as a whole, as before (never loosen an allowlist).
+ */
+export const INJECTION_CHARS_RE = /[^\x20-\x7e]|[\s"'`;{}#\\$]/;
+
+/**
+ * ingress-nginx ignores a malformed value of many keys and uses its default (its parsers log a warning and
+ * carry on). Portico does the same with a warning line / Warning Event, unless the value holds characters that
+ * could carry text into nginx.conf: then the Ingress is rejected, naming the key and the character.
+ * `allowed` widens the safe characters for list values (e.g. the spaces between proxy-next-upstream conditions).
+ * Returns undefined: the caller uses its default.
+ */
+export function fallBack(input: Pick<AnnotationInput, 'warn'>, key: string, raw: string, reason: string, fallback: string, allowed?: RegExp): undefined {
+  // ".." too: a value that looks like a path traversal is refused, never quietly replaced.
+  const unsafe = allowed ? !allowed.test(raw) : INJECTION_CHARS_RE.test(raw.trim()) || raw.includes('..');
+  if (unsafe) throw new AnnotationError(key, `${reason}; ${describeUnsafe(raw)}`);
+  input.warn(`annotation ${key}: ${JSON.stringify(raw)} ${reason}; ${fallback} is used instead, as in ingress-nginx`);
+  return undefined;
+}
+
+function describeUnsafe(value: string): string {
+  const match = /[^\x20-\x7e]|[\s"'`;{}#\\$]/.exec(value.trim()) ?? /[^\x20-\x7e]|["'`;{}#\\$]/.exec(value);
+  if (!match) return value.includes('..') ? '".." is not allowed' : 'only letters, digits and "_" are allowed';
+  const code = match[0].codePointAt(0)!;
+  const shown = code < 0x20 || code > 0x7e ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : JSON.stringify(match[0]);
+  return `character ${shown} is not allowed`;
+}
