@@ -105,8 +105,8 @@ describe('a known bad Ingress among good ones (portico run, real nginx)', () => 
         'nginx.ingress.kubernetes.io/canary-by-header-pattern': `^${MARKER}$`,
       },
     });
-    await ctl.writeFile('canary.yaml', [canary]);
-    await ctl.writeFile('main.yaml', [simpleIngress('main', 'main.test', [['/', 'alpha']], { created: '2026-06-01T00:00:00Z' })]);
+    // One file: written apart, a sync can see the canary alone and reject it for having no main Ingress.
+    await ctl.writeFile('main.yaml', [canary, simpleIngress('main', 'main.test', [['/', 'alpha']], { created: '2026-06-01T00:00:00Z' })]);
     await ctl.waitForBackend('main.test', '/', 'alpha').catch((err: Error) => {
       throw new Error(`${err.message}\n${ctl.logs.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`);
     });
