@@ -62,6 +62,9 @@ describe('item 5: malformed values fall back to ingress-nginx\'s default, with a
       ...serviceFor('default', 'app', [backends.by.app!]),
       ...serviceFor('default', 'canary', [backends.by.canary!]),
       ing('proxy-values', 'proxy.test', 'app', { 'proxy-read-timeout': 'abc', 'proxy-connect-timeout': '0', 'proxy-body-size': '1t' }),
+      // Each passes a naive size/count check, and nginx -t refuses the whole config with it (issue 11, item 9).
+      ing('proxy-buffers', 'buffers.test', 'app', { 'proxy-buffers-number': '2' }),
+      ing('proxy-buffer-huge', 'buffers.test', [{ path: '/huge', service: 'app' }], { 'proxy-buffer-size': '2048m' }),
       ing('code-500', 'code.test', [{ path: '/moved', service: 'app' }], { 'permanent-redirect': 'https://example.com/new', 'permanent-redirect-code': '500' }),
       ing('temporal-308', 'code.test', [{ path: '/tmp', service: 'app' }], { 'temporal-redirect': 'https://example.com/maintenance', 'temporal-redirect-code': '308' }),
       ing('approot-foo', 'approot.test', 'app', { 'app-root': 'foo' }),
@@ -88,6 +91,16 @@ describe('item 5: malformed values fall back to ingress-nginx\'s default, with a
       'warning: Ingress default/proxy-values: annotation proxy-body-size: "1t" must be a size such as 8m, 512k or 1024 (0 = unlimited); the default (ConfigMap or built-in) is used instead, as in ingress-nginx',
       'warning: Ingress default/proxy-values: annotation proxy-connect-timeout: "0" must be from 1 to 3600 seconds; the default (ConfigMap or built-in) is used instead, as in ingress-nginx',
       'warning: Ingress default/proxy-values: annotation proxy-read-timeout: "abc" must be a whole number of seconds, e.g. 30 or 30s; the default (ConfigMap or built-in) is used instead, as in ingress-nginx',
+    ]);
+  });
+
+  test('proxy-buffers-number "2" and proxy-buffer-size "2048m", which nginx -t refuses, keep the defaults: the config loads and both Ingresses serve', async () => {
+    expect((await s.get('buffers.test', '/x')).echo?.service).toBe('app');
+    expect((await s.get('buffers.test', '/huge/x')).echo?.service).toBe('app');
+    expect(s.conf).not.toMatch(/proxy_buffers 2 |2048m/);
+    expect([...warningsOf(s, 'proxy-buffers'), ...warningsOf(s, 'proxy-buffer-huge')]).toEqual([
+      'warning: Ingress default/proxy-buffers: annotation proxy-buffers-number: "2" must be at least 3: nginx requires proxy_busy_buffers_size (two buffers) to be less than all proxy_buffers minus one; the default (ConfigMap or built-in) is used instead, as in ingress-nginx',
+      'warning: Ingress default/proxy-buffer-huge: annotation proxy-buffer-size: "2048m" must be at most 1024m (nginx refuses buffers larger than proxy_max_temp_file_size, 1024m); the default (ConfigMap or built-in) is used instead, as in ingress-nginx',
     ]);
   });
 

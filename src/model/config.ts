@@ -169,47 +169,9 @@ function cipherListRefusal(list: string): string | undefined {
 }
 const cipherVerdicts = new Map<string, string | undefined>();
 
-/** nginx's default proxy_max_temp_file_size: a buffer larger than it makes nginx -t fail. */
-const MAX_PROXY_BUFFER_BYTES = 1024 * 1024 * 1024;
-
-function sizeInBytes(size: string): number {
-  const m = /^(\d+)([km]?)$/.exec(size.trim().toLowerCase());
-  if (!m) return NaN;
-  return Number(m[1]) * (m[2] === 'k' ? 1024 : m[2] === 'm' ? 1024 * 1024 : 1);
-}
-
-/**
- * Rules nginx checks between values that each pass their own validator. The http{} block writes
- * `proxy_buffer_size S` and `proxy_buffers N S` (templates/annotations/http/proxy.hbs), and nginx then
- * requires (ngx_http_proxy_merge_loc_conf): proxy_busy_buffers_size, by default 2 × S, at most the
- * size of all buffers but one, (N − 1) × S, so N ≥ 3; S not 0; and S at most proxy_max_temp_file_size
- * (1024m). Returns the keys to reset to their defaults, with the reason.
- */
-function nginxRuleIssues(config: GlobalConfig, setKeys: Set<string>): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const { bufferSize, buffersNumber } = config.proxy;
-  const bytes = sizeInBytes(bufferSize);
-  if (setKeys.has('proxy-buffer-size') && !(bytes >= 1 && bytes <= MAX_PROXY_BUFFER_BYTES)) {
-    issues.push({
-      key: 'proxy-buffer-size',
-      reason: bytes === 0 ? 'must not be 0 (nginx refuses empty proxy_buffers)' : 'must be at most 1024m (nginx refuses buffers larger than proxy_max_temp_file_size, 1024m)',
-    });
-    config.proxy = { ...config.proxy, bufferSize: DEFAULT_PROXY.bufferSize };
-  }
-  if (setKeys.has('proxy-buffers-number') && buffersNumber < 3) {
-    issues.push({
-      key: 'proxy-buffers-number',
-      reason: 'must be at least 3: nginx requires proxy_busy_buffers_size (two buffers) to be less than all proxy_buffers minus one',
-    });
-    config.proxy = { ...config.proxy, buffersNumber: DEFAULT_PROXY.buffersNumber };
-  }
-  return issues;
-}
-
 export function parseGlobalConfig(configMap: ConfigMap | undefined): { config: GlobalConfig; issues: ConfigIssue[] } {
   const config: GlobalConfig = { ...DEFAULT_GLOBAL_CONFIG, extra: {} };
   const issues: ConfigIssue[] = [];
-  const setKeys = new Set<string>();
   for (const [key, value] of Object.entries(configMap?.data ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     const setter = SETTERS[key] ?? familySetter(key);
     if (!setter) {
@@ -218,9 +180,7 @@ export function parseGlobalConfig(configMap: ConfigMap | undefined): { config: G
     }
     const reason = setter(config, String(value));
     if (reason) issues.push({ key, reason: `${reason}; the default is kept` });
-    else setKeys.add(key);
   }
-  for (const issue of nginxRuleIssues(config, setKeys)) issues.push({ key: issue.key, reason: `${issue.reason}; the default is kept` });
   return { config, issues };
 }
 
