@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeObject } from '../src/store/types.js';
+import { ipv6Available } from '../src/cli/options.js';
 import { ensureBuilt, startController, toYaml, type RunningController } from './support/controller.js';
 import { request } from './support/http.js';
 import { simpleIngress } from './support/ingress.js';
@@ -243,5 +244,58 @@ describe('portico run --dynamic-endpoints: the push API cannot be reached or use
     await ctl.waitForBackend('app.test', '/', 'other');
     expect(await answering(ctl, 'app.test', 6)).toEqual(['other']);
     expect(await counters()).toEqual({ reloads: before.reloads, endpointUpdates: before.endpointUpdates! + 1 });
+  });
+});
+
+describe('portico render: nginx listens on IPv6 too, as ingress-nginx, unless the ConfigMap says disable-ipv6', () => {
+  const started: RunningNginx[] = [];
+  let backend: Backend;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    backend = await startEchoBackend('app');
+  });
+
+  afterAll(async () => {
+    await Promise.all(started.map((n) => n.stop()));
+    await backend?.stop();
+  });
+
+  /** Renders one Ingress (with the ConfigMap data given) and starts nginx on it; returns the traffic port. */
+  async function renderAndStart(configMap: Record<string, string>): Promise<{ port: number; conf: string }> {
+    const dir = await tempWorkDir('portico-ipv6-listen-');
+    const objects: KubeObject[] = [
+      INGRESS_CLASS,
+      simpleIngress('app', 'app.test', [['/', 'app']]),
+      ...sliceService('app', 'IPv4', ['127.0.0.1'], backend.port),
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'portico', namespace: 'default' }, data: configMap } as KubeObject,
+    ];
+    await writeFile(join(dir, 'all.yaml'), toYaml(objects));
+    const state = join(dir, 'state');
+    const port = await freePort();
+    const out = await execa('node', [CLI, 'render', '--manifests', join(dir, 'all.yaml'), '--configmap', 'default/portico', '--state-dir', state, '--http-port', String(port), '--https-port', String(await freePort()), '--out', join(state, 'nginx.conf')]);
+    expect(out.exitCode).toBe(0);
+    started.push(await startNginx(state, join(state, 'nginx.conf'), port));
+    return { port, conf: await readFile(join(state, 'nginx.conf'), 'utf8') };
+  }
+
+  test('this machine has IPv6 (the precondition of the next two tests)', () => {
+    expect(ipv6Available()).toBe(true);
+  });
+
+  test('a client on [::1] is served (an IPv6-only pod receives traffic), and on 127.0.0.1 as before', async () => {
+    const { port, conf } = await renderAndStart({});
+    expect(conf).toContain(`listen [::]:${port} default_server;`);
+    for (const address of ['::1', '127.0.0.1']) {
+      const r = await request({ port, host: 'app.test', path: '/x', address });
+      expect([address, r.status, r.echo?.service]).toEqual([address, 200, 'app']);
+    }
+  });
+
+  test('disable-ipv6: "true" listens on IPv4 only: [::1] is refused', async () => {
+    const { port, conf } = await renderAndStart({ 'disable-ipv6': 'true' });
+    expect(conf).not.toContain('listen [::]');
+    expect((await request({ port, host: 'app.test', path: '/x' })).echo?.service).toBe('app');
+    await expect(request({ port, host: 'app.test', path: '/x', address: '::1' })).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -87,7 +87,17 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     // Directory mode (render, run --manifests): the operator's own files, whose local backends run on
     // 127.0.0.1. Objects from the Kubernetes API never get loopback endpoints (model/endpoint-addresses.ts).
     allowLoopbackEndpoints: (flags.manifests ?? []).length > 0,
+    ipv6: ipv6Available(),
   };
+}
+
+/** Whether the machine (the pod's network namespace) has an IPv6 address: nginx cannot bind [::] without one. */
+export function ipv6Available(path = '/proc/net/if_inet6'): boolean {
+  try {
+    return readFileSync(path, 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -17,6 +17,8 @@ export interface GlobalConfig {
   maxWorkerConnections: number;
   keepAliveSeconds: number;
   serverTokens: boolean;
+  /** ingress-nginx's disable-ipv6: no listen on [::] even where the machine has IPv6. */
+  disableIpv6: boolean;
   sslRedirect: boolean;
   httpRedirectCode: number;
   hsts: boolean;
@@ -42,6 +44,7 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   maxWorkerConnections: 16384,
   keepAliveSeconds: 75,
   serverTokens: false,
+  disableIpv6: false,
   sslRedirect: true,
   httpRedirectCode: 308,
   hsts: true,
@@ -100,6 +103,7 @@ const SETTERS: Record<string, Setter> = {
     return undefined;
   },
   'server-tokens': boolSetter('serverTokens'),
+  'disable-ipv6': boolSetter('disableIpv6'),
   'ssl-redirect': boolSetter('sslRedirect'),
   'http-redirect-code': (cfg, value) => {
     const n = Number(value.trim());

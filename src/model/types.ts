@@ -28,6 +28,11 @@ export interface ModelOptions {
    * controller updates through the status server, so an endpoint-only change needs no reload. Needs statusPort.
    */
   dynamicEndpoints?: boolean;
+  /**
+   * The machine has IPv6 (an address in /proc/net/if_inet6): nginx listens on [::] too, unless the ConfigMap
+   * sets disable-ipv6. Without it an IPv6-only pod would start nginx and receive nothing.
+   */
+  ipv6?: boolean;
   /** Where nginx's dynamic modules are (Debian: /usr/lib/nginx/modules). */
   nginxModulesDir?: string;
   /**

@@ -26,6 +26,8 @@ export interface RenderView {
   hstsValue: string;
   /** Large enough for the longest exact server name (src/model/hosts.ts). */
   serverNamesHashBucketSize: number;
+  /** nginx also listens on [::] (the machine has IPv6 and the ConfigMap's disable-ipv6 is not "true"), as ingress-nginx. */
+  listenIpv6: boolean;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
 }
@@ -48,6 +50,7 @@ export function viewOf(model: NginxModel): RenderView {
     httpsRedirect: httpsRedirectTarget(defaultSslRedirect(model.config, model.options.httpsPort), model.options.httpsPort, '$request_uri'),
     hstsValue,
     serverNamesHashBucketSize: serverNamesHashBucketSize(model.servers.flatMap((s) => (s.wwwRedirect ? [...s.serverNames, s.wwwRedirect.from] : s.serverNames))),
+    listenIpv6: model.options.ipv6 === true && !model.config.disableIpv6,
     lua: dynamicEndpointsOn(model.options)
       ? {
           ...luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
