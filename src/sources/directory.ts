@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, resolve } from 'node:path';
 import type { Logger } from '../report/logger.js';
 import type { Store } from '../store/snapshot.js';
@@ -12,11 +13,13 @@ import type { Source } from './types.js';
 const KINDS: ResourceKind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
 
 /**
- * How long a file's size must stay the same before it is read after a change. Editors, kubectl and cp
- * write a manifest in one go (milliseconds); a writer that streams a file (a script writing document by
- * document, a copy over a slow network file system) pauses between writes, and every read in such a
- * pause applied part of the file: its other Ingresses answered 404 until the write ended. 500 ms covers
- * pauses of up to half a second, and adds half a second to the time an edit takes to serve.
+ * How long a file written in place must stay unchanged (size and mtime) before it is read after a change.
+ * A writer that streams a file in place (a script writing document by document, a copy over a slow
+ * network file system) truncates it and pauses between writes, and every read in such a pause applied
+ * part of the file: its other Ingresses answered 404 until the write ended. 500 ms covers pauses of up to
+ * half a second. A file renamed into place (kubectl-style tools, editors that save atomically, `mv`) is a
+ * new inode whose content is complete: it is read at once, so an atomic write still serves in the time
+ * of one sync (185 ms among 10 Ingresses in the bench) instead of paying the half second.
  */
 export const WRITE_SETTLE_MS = 500;
 
@@ -47,6 +50,29 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
   let notify: ((reason: string) => void) | undefined;
   // File events are handled one at a time, in order.
   let queue: Promise<void> = Promise.resolve();
+  /** The inode each file had when it was last read: a new one means the file was replaced whole. */
+  const inodes = new Map<string, number>();
+  /** Files waiting for a write in place to settle (their later events are part of the same wait). */
+  const settling = new Set<string>();
+
+  /**
+   * Resolves once `file` can be read whole: at once when it is not the inode last read (created, or
+   * renamed into place), else once its size and mtime have been still for WRITE_SETTLE_MS.
+   */
+  const whenWritten = async (file: string): Promise<void> => {
+    let last = await stat(file).catch(() => undefined);
+    if (!last || last.ino !== inodes.get(file)) return;
+    let stillSince = Date.now();
+    while (Date.now() - stillSince < WRITE_SETTLE_MS) {
+      await sleep(50);
+      const now = await stat(file).catch(() => undefined);
+      if (!now || now.ino !== last.ino) return; // removed (its unlink follows), or replaced whole
+      if (now.size !== last.size || now.mtimeMs !== last.mtimeMs) {
+        last = now;
+        stillSince = Date.now();
+      }
+    }
+  };
 
   /** Everything at once: the first read, so the store never shows part of the directory. */
   const publishAll = () => {
@@ -65,7 +91,9 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
 
   const readOne = async (file: string): Promise<KubeObject[] | undefined> => {
     try {
-      if (files.countOf(file) > 0 && (await stat(file)).size === 0) {
+      const before = await stat(file);
+      inodes.set(file, before.ino);
+      if (files.countOf(file) > 0 && before.size === 0) {
         // A writer that truncates first (shell `>`, most write calls) leaves an empty file until its first
         // write; one that pauses longer than WRITE_SETTLE_MS there would otherwise remove every object
         // the file held. Deleting the file is how its objects are removed.
@@ -85,20 +113,30 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
     }
   };
 
-  const onEvent = (event: 'add' | 'change' | 'unlink', file: string) => {
+  const enqueue = (event: 'add' | 'change' | 'unlink', file: string) => {
     queue = queue.then(async () => {
       if (!synced) return;
       if (event === 'unlink') {
+        inodes.delete(file);
         if (!files.has(file)) return;
         publishFile(file, undefined);
       } else {
-        if (!isManifestFile(file)) return;
         const objects = await readOne(file);
         if (!objects) return;
         publishFile(file, objects);
       }
       opts.logger.debug('manifest file event', { event, file });
       notify?.(`${event} ${file}`);
+    });
+  };
+
+  const onEvent = (event: 'add' | 'change' | 'unlink', file: string) => {
+    if (event === 'unlink') return enqueue(event, file);
+    if (!isManifestFile(file) || settling.has(file)) return;
+    settling.add(file);
+    void whenWritten(file).finally(() => {
+      settling.delete(file);
+      enqueue(event, file);
     });
   };
 
@@ -116,7 +154,7 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
       store = s;
       notify = onChange;
       // Watch first, read second: a change during the first read is not lost (it is re-read after).
-      watcher = watch(roots, { ignoreInitial: true, ignored, usePolling: opts.usePolling, awaitWriteFinish: { stabilityThreshold: WRITE_SETTLE_MS, pollInterval: 50 } });
+      watcher = watch(roots, { ignoreInitial: true, ignored, usePolling: opts.usePolling });
       watcher.on('add', (f) => onEvent('add', resolve(f)));
       watcher.on('change', (f) => onEvent('change', resolve(f)));
       watcher.on('unlink', (f) => onEvent('unlink', resolve(f)));
