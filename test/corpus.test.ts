@@ -242,6 +242,21 @@ function figure(t: Tally, outcomes: Outcome[]): string {
 describe('corpus of public manifests written for ingress-nginx', () => {
   beforeAll(() => ensureBuilt(), 120_000);
 
+  test('every corpus file names its origin in SOURCES: repository, path and commit', async () => {
+    const sources = new Map<string, string[]>();
+    for (const line of (await readFile(join(CORPUS, 'SOURCES'), 'utf8')).split('\n')) {
+      if (!line.trim() || line.startsWith('#')) continue;
+      const [file, ...origin] = line.split(' ');
+      sources.set(file!, origin);
+    }
+    const unnamed: string[] = [];
+    for (const f of await listCorpusFiles(CORPUS)) {
+      const origin = sources.get(relative(CORPUS, f));
+      if (!origin || !/^[\w.-]+\/[\w.-]+$/.test(origin[0] ?? '') || !origin[1] || !/^[0-9a-f]{40}$/.test(origin[2] ?? '')) unnamed.push(relative(CORPUS, f));
+    }
+    expect(unnamed).toEqual([]);
+  });
+
   test(
     `at least ${100 * TARGET_SHARE}% of the Ingresses ingress-nginx would serve are accepted, and nginx -t passes for every file`,
     async () => {
