@@ -27,8 +27,9 @@ const RENDER_KILL_MS = 30_000;
 const PARALLEL_RENDERS = 2;
 
 /**
- * The IngressClass of a Helm or static ingress-nginx install, marked default as kind's, minikube's and most
- * cloud installs are: ingress-nginx's own docs and most deploy manifests name no class and rely on it.
+ * The IngressClass of an ingress-nginx install, marked default as minikube's addon marks it (and the Helm
+ * chart with controller.ingressClassResource.default): ingress-nginx's own docs and many deploy manifests
+ * name no class and rely on that.
  */
 const NGINX_INGRESS_CLASS = `apiVersion: networking.k8s.io/v1
 kind: IngressClass
@@ -108,7 +109,7 @@ function addTo(map: Map<string, string[]>, key: string, value: string): void {
 }
 
 /** `rejected Ingress ns/name: field: reason` and `warning: Ingress ns/name: message` (src/report/messages.ts). */
-export function parseReport(stderr: string): { rejections: Map<string, string[]>; warnings: Map<string, string[]> } {
+function parseReport(stderr: string): { rejections: Map<string, string[]>; warnings: Map<string, string[]> } {
   const rejections = new Map<string, string[]>();
   const warnings = new Map<string, string[]>();
   for (const line of stderr.split('\n')) {
