@@ -20,19 +20,25 @@ jest.setTimeout(60000);
 const PREFIX = 'nginx.ingress.kubernetes.io';
 const NOT_ENFORCED = 'is not enforced by Portico; the Ingress is not served rather than served without it';
 
-/** One protection each, with a value that asks for it. */
-const ASKING: Array<[string, string]> = [
+const CLIENT_CA = { 'auth-tls-secret': 'default/client-ca' };
+const BACKEND_CLIENT = { 'proxy-ssl-secret': 'default/backend-client' };
+
+/**
+ * One protection each, with a value that asks for it, and the annotations it needs to ask for anything: as
+ * in ingress-nginx, the auth-tls-* and proxy-ssl-* keys apply only beside their family's Secret.
+ */
+const ASKING: Array<[string, string, Record<string, string>?]> = [
   ['auth-tls-secret', 'default/client-ca'],
-  ['auth-tls-verify-client', 'on'],
-  ['auth-tls-verify-depth', '2'],
-  ['auth-tls-match-cn', 'CN=client'],
-  ['auth-tls-pass-certificate-to-upstream', 'true'],
-  ['auth-tls-error-page', 'https://login.test/'],
+  ['auth-tls-verify-client', 'on', CLIENT_CA],
+  ['auth-tls-verify-depth', '2', CLIENT_CA],
+  ['auth-tls-match-cn', 'CN=client', CLIENT_CA],
+  ['auth-tls-pass-certificate-to-upstream', 'true', CLIENT_CA],
+  ['auth-tls-error-page', 'https://login.test/', CLIENT_CA],
   ['proxy-ssl-secret', 'default/backend-client'],
-  ['proxy-ssl-verify', 'on'],
-  ['proxy-ssl-verify-depth', '2'],
-  ['proxy-ssl-name', 'backend.internal'],
-  ['proxy-ssl-protocols', 'TLSv1.3'],
+  ['proxy-ssl-verify', 'on', BACKEND_CLIENT],
+  ['proxy-ssl-verify-depth', '2', BACKEND_CLIENT],
+  ['proxy-ssl-name', 'backend.internal', BACKEND_CLIENT],
+  ['proxy-ssl-protocols', 'TLSv1.3', BACKEND_CLIENT],
   ['enable-modsecurity', 'true'],
   ['enable-owasp-core-rules', 'true'],
   ['modsecurity-snippet', 'SecRuleEngine On'],
@@ -49,7 +55,7 @@ function manifests(backends: Backends): KubeObject[] {
   return [
     INGRESS_CLASS,
     ...serviceFor('default', 'app', [backends.by.app!]),
-    ...ASKING.map(([key, value]) => annotated(key, hostOf(key), { [key]: value })),
+    ...ASKING.map(([key, value, needs]) => annotated(key, hostOf(key), { ...needs, [key]: value })),
     annotated('mtls', 'mtls.closed.test', { 'auth-tls-secret': 'default/client-ca', 'auth-tls-verify-client': 'on', 'auth-tls-verify-depth': '1' }),
     annotated('off', 'off.closed.test', {
       'auth-tls-verify-client': 'off',
@@ -57,6 +63,8 @@ function manifests(backends: Backends): KubeObject[] {
       'enable-modsecurity': 'false',
       'auth-tls-pass-certificate-to-upstream': 'false',
     }),
+    // Without auth-tls-secret / proxy-ssl-secret ingress-nginx applies neither family: nothing is asked for.
+    annotated('no-secret', 'no-secret.closed.test', { 'auth-tls-verify-client': 'on', 'auth-tls-verify-depth': '2', 'proxy-ssl-verify': 'on' }),
     annotated('legacy', 'legacy.closed.test', { 'enable-opentelemetry': 'true', 'mirror-target': 'http://mirror.test/', 'limit-whitelist': '10.0.0.0/8' }),
   ];
 }
@@ -82,7 +90,10 @@ describe('protections Portico does not enforce fail closed (real nginx)', () => 
     expect((await s.getTls(hostOf(key), '/')).status).toBe(404);
     const [line, ...more] = rejectionsOf(key);
     expect(more).toEqual([]);
-    expect(line).toMatch(new RegExp(`^metadata\\.annotations\\[${PREFIX.replace(/\./g, '\\.')}/${key}\\]: .* ${NOT_ENFORCED}$`));
+    // The field is the first key asking for a protection; the others are listed after it.
+    const [first, ...others] = [key, ...Object.keys(ASKING.find(([k]) => k === key)![2] ?? {})].sort() as [string, ...string[]];
+    const also = others.length === 0 ? '' : ` \\(also set: ${others.join(', ')}\\)`;
+    expect(line).toMatch(new RegExp(`^metadata\\.annotations\\[${PREFIX.replace(/\./g, '\\.')}/${first}\\]: .* ${NOT_ENFORCED}${also}$`));
     expect(s.model.rejections.find((r) => r.ingress.name === key)?.whole).toBe(true);
   });
 
@@ -90,6 +101,15 @@ describe('protections Portico does not enforce fail closed (real nginx)', () => 
     expect((await s.getTls('mtls.closed.test', '/')).status).toBe(404);
     expect(rejectionsOf('mtls')).toEqual([
       `metadata.annotations[${PREFIX}/auth-tls-secret]: client-certificate authentication ${NOT_ENFORCED} (also set: auth-tls-verify-client, auth-tls-verify-depth)`,
+    ]);
+  });
+
+  test('auth-tls-* and proxy-ssl-* without their Secret annotation ask for nothing (ingress-nginx applies neither): served, with the warning', async () => {
+    const r = await s.get('no-secret.closed.test', '/x');
+    expect([r.status, r.echo?.service]).toEqual([200, 'app']);
+    expect(rejectionsOf('no-secret')).toEqual([]);
+    expect(s.model.warnings.filter((w) => w.ingress?.name === 'no-secret').map((w) => w.message)).toEqual([
+      `annotations ${['auth-tls-verify-client', 'auth-tls-verify-depth', 'proxy-ssl-verify'].map((k) => `${PREFIX}/${k}`).join(', ')} are not supported by Portico and are ignored`,
     ]);
   });
 
@@ -159,7 +179,7 @@ describe('portico run: a served Ingress that adds an unenforced protection', () 
     await ctl.waitForBackend('guarded.test', '/', 'alpha');
     const guardedTls = { [`${PREFIX}/auth-tls-secret`]: 'default/client-ca', [`${PREFIX}/enable-opentelemetry`]: 'true', [`${PREFIX}/mirror-target`]: 'http://m.test/' };
     await ctl.writeFile('guarded.yaml', [simpleIngress('guarded', 'guarded.test', [['/', 'beta']], { uid: 'uid-guarded', annotations: guardedTls })]);
-    await ctl.writeFile('fresh.yaml', [simpleIngress('fresh', 'fresh.test', [['/', 'beta']], { uid: 'uid-fresh', annotations: { [`${PREFIX}/proxy-ssl-verify`]: 'on' } })]);
+    await ctl.writeFile('fresh.yaml', [simpleIngress('fresh', 'fresh.test', [['/', 'beta']], { uid: 'uid-fresh', annotations: { [`${PREFIX}/proxy-ssl-secret`]: 'default/backend-client', [`${PREFIX}/proxy-ssl-verify`]: 'on' } })]);
     const rejected = (name: string) => ctl.logs.find((l) => String(l.message).startsWith(`rejected Ingress default/${name}:`));
     await waitFor(async () => Boolean(rejected('guarded') && rejected('fresh')), 15000, 'rejections logged');
     expect(rejected('guarded')).toMatchObject({
@@ -167,7 +187,7 @@ describe('portico run: a served Ingress that adds an unenforced protection', () 
       reason: `client-certificate authentication ${NOT_ENFORCED}`,
       keepsServing: 'last accepted version',
     });
-    expect(rejected('fresh')?.field).toBe(`metadata.annotations[${PREFIX}/proxy-ssl-verify]`);
+    expect(rejected('fresh')?.field).toBe(`metadata.annotations[${PREFIX}/proxy-ssl-secret]`);
     // The project's rule: the last accepted version (same uid, without the annotation) keeps serving.
     expect((await ctl.get('guarded.test', '/')).echo?.service).toBe('alpha');
     expect((await ctl.get('fresh.test', '/')).status).toBe(404);

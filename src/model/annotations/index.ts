@@ -120,13 +120,26 @@ function protectionEntry(key: string): (typeof UNENFORCED_PROTECTION)[number] | 
   return UNENFORCED_PROTECTION.find((e) => e.key === key) ?? UNENFORCED_PROTECTION.find((e) => e.key.endsWith('-') && key.startsWith(e.key));
 }
 
+/**
+ * Families that ingress-nginx applies only when their Secret annotation is set: without it, its parsers
+ * (authtls, proxyssl) return before reading the other keys, so `auth-tls-verify-client: on` alone checks
+ * no certificate there either. Without the Secret those keys ask for nothing and are only ignored.
+ */
+const NEEDS_SECRET: ReadonlyArray<{ family: string; secret: string }> = [
+  { family: 'auth-tls-', secret: 'auth-tls-secret' },
+  { family: 'proxy-ssl-', secret: 'proxy-ssl-secret' },
+];
+
 /** The keys (without prefix, sorted) of annotations that ask for a protection Portico does not enforce. */
 export function unenforcedProtections(annotations: Record<string, string>, prefix: string): string[] {
+  const set = (key: string) => String(annotations[`${prefix}/${key}`] ?? '').trim() !== '';
   return unsupportedAnnotations(annotations, prefix)
     .map((k) => k.slice(prefix.length + 1))
     .filter((key) => {
       const entry = protectionEntry(key);
       if (!entry) return false;
+      const family = NEEDS_SECRET.find((f) => key.startsWith(f.family));
+      if (family && !set(family.secret)) return false;
       const value = String(annotations[`${prefix}/${key}`] ?? '').trim().toLowerCase();
       return !(entry.off ?? []).includes(value);
     });
