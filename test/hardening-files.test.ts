@@ -2,6 +2,7 @@
 // them (5), removed once no config in force uses them (14), a state dir nginx's workers cannot enter
 // refused (17), and no Secret text in nginx.conf (15). Real `portico run` / `portico render`, real nginx,
 // real http and https.
+import { RETIRED_FILES_GRACE_MS } from '../src/controller/sync-loop.js';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
@@ -209,13 +210,16 @@ describe('item 14: files no config in force uses are removed; keys on disk are 0
     // The Secret goes: the host falls back to the default certificate, and the key leaves the disk.
     await ctl.writeFile('tls.yaml', [tlsIngress('tls', 'tls.test', 'tls-cert', 'app')]);
     await waitFor(async () => (await httpsCertCN(ctl, 'tls.test')).org === 'Portico', 20000, 'the fallback certificate');
-    await waitFor(async () => !(await filesIn(certs)).includes(keyFile!), 10000, 'the key file removed');
+    // Removed once the workers the reload retired are gone (RETIRED_FILES_GRACE_MS after it), not before.
+    await waitFor(async () => !(await filesIn(certs)).includes(keyFile!), RETIRED_FILES_GRACE_MS + 20000, 'the key file removed');
     expect(await filesIn(certs)).toEqual(['default-selfsigned.pem']);
 
     // Changed credentials: a new file, and the old one goes once the new config is in force.
     await ctl.writeFile('auth.yaml', [authIngress('auth', 'auth.test', 'creds', 'app'), authSecret('creds', `bob:${shaHash('builder')}\n`)]);
     await waitFor(async () => (await ctl.get('auth.test', '/', { headers: basic('bob', 'builder') })).status === 200, 20000, 'the new credentials');
     expect((await ctl.get('auth.test', '/', { headers: basic('alice', 'wonderland') })).status).toBe(401);
+    // The old file stays while retired workers may still answer with it; then it goes.
+    await waitFor(async () => (await filesIn(auth)).length === 1, RETIRED_FILES_GRACE_MS + 20000, 'the old htpasswd file removed');
     const now = await filesIn(auth);
     expect(now).toHaveLength(1);
     expect(now[0]).not.toBe(htpasswd);
@@ -231,7 +235,7 @@ describe('item 14: files no config in force uses are removed; keys on disk are 0
     await ctl.removeFile('auth.yaml');
     await syncsAfter(ctl, before);
     await ctl.waitForBackend('auth.test', '/', null, 404);
-    expect(await filesIn(auth)).toEqual([]);
+    await waitFor(async () => (await filesIn(auth)).length === 0, RETIRED_FILES_GRACE_MS + 20000, 'the htpasswd file removed');
   });
 
   test('render: a second render without the Secret and the Ingress removes their files from the state dir', async () => {

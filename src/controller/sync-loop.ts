@@ -18,6 +18,14 @@ import { checkReason } from './check-reason.js';
 import { ConfigKeyGuard } from './config-keys.js';
 import { BaseConfigError, rememberAccepted, TemplateError, type CheckFailure, type CulpritMemory, type LastAccepted, type Plan } from './plan.js';
 
+/**
+ * How long after a reload the files only the previous config used stay on disk. nginx retires its old
+ * workers at a reload, but a request already on one of their kept-alive connections is still answered by
+ * them; 10 s is far beyond the milliseconds that takes, and short enough that a deleted Secret's key
+ * leaves the disk at once in human terms.
+ */
+export const RETIRED_FILES_GRACE_MS = 10_000;
+
 export interface SyncLoopOptions {
   source: Source;
   store: Store;
@@ -55,6 +63,8 @@ export class SyncLoop {
   /** A sync that failed to write to the state dir (read-only, full) is retried with backoff, without waiting for an event. */
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
+  /** The removal of files the config in force no longer uses, after RETIRED_FILES_GRACE_MS. */
+  private cleanupTimer: NodeJS.Timeout | undefined;
   private firstPendingAt: number | undefined;
   private lastEventAt: number | undefined;
   private running: Promise<void> | undefined;
@@ -134,6 +144,7 @@ export class SyncLoop {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.cleanupTimer) clearTimeout(this.cleanupTimer);
     if (this.templateTimer) clearTimeout(this.templateTimer);
     await this.templateWatcher?.close();
     await this.opts.source.stop();
@@ -403,7 +414,7 @@ export class SyncLoop {
         metrics.lastReloadSuccess.setToCurrentTime();
         metrics.setConfigHash(res.hash);
         logger.info('config applied', { hash: res.hash, servers: plan.model.servers.length, upstreams: plan.model.upstreams.length, checks: plan.checks });
-        await this.removeUnusedStateFiles(plan.model);
+        this.removeUnusedStateFilesLater(plan.model);
       } catch (err) {
         metrics.reloadFailures.inc();
         error = (err as Error).message;
@@ -434,9 +445,29 @@ export class SyncLoop {
   }
 
   /**
-   * The config of `model` is in force: the files no longer used (keys of deleted Secrets, candidates'
-   * files) go. A failure here costs disk space, not the sync: it is logged and retried after the next apply.
+   * The config of `model` is in force: the files it no longer uses (keys of deleted Secrets, old htpasswd
+   * files, candidates' files) go, RETIRED_FILES_GRACE_MS after the reload, because the workers it retired
+   * still answer requests that arrived on their kept-alive connections, and such a request that finds its
+   * htpasswd file gone answers 403. A later apply restarts the wait with its own model. The removal runs
+   * as the loop's one job at a time: a sync materializing a candidate's files never races it.
    */
+  private removeUnusedStateFilesLater(model: NginxModel): void {
+    if (this.cleanupTimer) clearTimeout(this.cleanupTimer);
+    this.cleanupTimer = setTimeout(() => {
+      this.cleanupTimer = undefined;
+      if (this.stopped) return;
+      if (this.running) return this.removeUnusedStateFilesLater(model); // a sync is on: it may apply a newer model
+      this.running = this.removeUnusedStateFiles(model).finally(() => {
+        this.running = undefined;
+        if (this.rerun) {
+          this.rerun = false;
+          this.trigger('changes during the state file clean-up');
+        }
+      });
+    }, RETIRED_FILES_GRACE_MS);
+  }
+
+  /** A failure here costs disk space, not the sync: it is logged and retried after the next apply. */
   private async removeUnusedStateFiles(model: NginxModel): Promise<void> {
     try {
       const removed = await removeStateFilesNotUsedBy(model);
