@@ -122,8 +122,10 @@ describe('item 3: a refused sync never changes a file the config in force uses',
     await rm(refuseMarker);
     await ctl.writeFile('app.yaml', [simpleIngress('app', 'app.test', [['/', 'app'], ['/again', 'app']])]);
     await waitFor(async () => (await httpsCertCN(ctl, 'app.test')).cn === 'default-b.test', 20000, 'certificate B in force');
-    const certs = await filesIn(join(ctl.stateDir, 'certs'));
-    expect(certs.filter((f) => f.startsWith('default_default-cert.'))).toHaveLength(1);
+    // Certificate A's file goes once the workers of its config are retired (RETIRED_FILES_GRACE_MS).
+    const defaultCerts = async () => (await filesIn(join(ctl.stateDir, 'certs'))).filter((f) => f.startsWith('default_default-cert.'));
+    await waitFor(async () => (await defaultCerts()).length === 1, RETIRED_FILES_GRACE_MS + 20000, 'certificate A removed');
+    expect(await defaultCerts()).toHaveLength(1);
   });
 });
 
