@@ -299,7 +299,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
           field: `spec.rules[${i}].http.paths[${j}]`,
           path: p.path ?? '/',
           pathType: p.pathType as PathType,
-          backend: withDefaultBackend(withProtocol(backendOf(a.ref.namespace, p.backend, a.annotations), a.annotations), a.annotations),
+          backend: withDefaultBackend(withProtocol(backendOf(a.ref.namespace, p.backend, a.annotations), a.annotations), a.annotations, a.ref, p.backend),
           annotations: a.annotations,
         });
         entriesByHost.set(host, entries);
@@ -438,7 +438,7 @@ function markOwnProxyHeaders(servers: Server[]): void {
       if (b.kind !== 'upstream') continue;
       const own =
         serverSets ||
-        Boolean(b.hostHeader || b.forwardedPrefix) ||
+        Boolean(b.hostHeader || b.forwardedPrefix || b.standInFor) ||
         loc.annotations.authExternal.responseHeaders.length > 0 ||
         /proxy_set_header/i.test(loc.annotations.snippets.configuration ?? '');
       if (own) loc.backend = { ...b, ownProxyHeaders: true };

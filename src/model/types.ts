@@ -137,6 +137,10 @@ export type Backend =
       forwardedPrefix?: string;
       /** The location sets a proxy header of its own, so it must repeat the http-level set (see build.ts). */
       ownProxyHeaders?: boolean;
+      /** The Ingress path's Service, sent to error backends as X-Service-Name/-Port (annotations/custom-http-errors.ts). */
+      service?: { name: string; port: string };
+      /** default-backend answering for this path's missing Service: it gets the error-page headers, X-Code 503. */
+      standInFor?: { code: number; namespace: string; ingressName: string };
     }
   /** No Service, no such port or no endpoints: nginx answers with this status itself. */
   | { kind: 'unavailable'; status: number; reason: string };
