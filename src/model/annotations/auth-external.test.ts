@@ -34,6 +34,7 @@ describe('external auth annotations', () => {
       ],
       resolveAtRequestTime: true,
       resolvers: ['10.96.0.10', '[fd00::a]'],
+      alwaysSetCookie: false,
     });
   });
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { describeBadChar } from '../validate.js';
+import { describeBadChar, parseBool } from '../validate.js';
 import { AnnotationError, type AnnotationFamily } from './types.js';
 
 /**
@@ -29,6 +29,11 @@ export interface AuthExternalAnnotation {
   resolveAtRequestTime: boolean;
   /** `resolver` arguments (IPv6 in brackets), from ModelOptions.resolvers. */
   resolvers: string[];
+  /**
+   * auth-always-set-cookie: the auth service's Set-Cookie reaches the client on every answer; by default
+   * (as ingress-nginx) only on the statuses nginx's add_header covers without `always` (2xx, 3xx), not on errors.
+   */
+  alwaysSetCookie: boolean;
 }
 
 const OFF: AuthExternalAnnotation = {
@@ -39,6 +44,7 @@ const OFF: AuthExternalAnnotation = {
   responseHeaders: [],
   resolveAtRequestTime: false,
   resolvers: [],
+  alwaysSetCookie: false,
 };
 
 /** URL characters without quotes, `$`, `;`, whitespace, backslash, braces, `#`, `<>` or `^|`. */
@@ -80,11 +86,11 @@ export function resolverArgs(addresses: readonly string[]): string[] {
 }
 
 export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
-  keys: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers'],
+  keys: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-always-set-cookie'],
   parse(input) {
     const url = input.get('auth-url')?.trim();
     if (url === undefined) {
-      for (const k of ['auth-method', 'auth-signin', 'auth-response-headers']) {
+      for (const k of ['auth-method', 'auth-signin', 'auth-response-headers', 'auth-always-set-cookie']) {
         if (input.get(k) !== undefined) input.warn(`${k} is ignored without auth-url`);
       }
       return OFF;
@@ -133,6 +139,9 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
     if (resolveAtRequestTime && resolvers.length === 0) {
       input.warn(`auth-url: host ${host} is resolved when requests arrive and no DNS resolver is configured; its requests answer 500`);
     }
-    return { url: target, method, location, signinRedirect, responseHeaders, resolveAtRequestTime, resolvers };
+    const alwaysRaw = input.get('auth-always-set-cookie');
+    const alwaysSetCookie = alwaysRaw === undefined ? false : parseBool(alwaysRaw);
+    if (alwaysSetCookie === undefined) throw new AnnotationError('auth-always-set-cookie', 'must be "true" or "false"');
+    return { url: target, method, location, signinRedirect, responseHeaders, resolveAtRequestTime, resolvers, alwaysSetCookie };
   },
 };
