@@ -29,7 +29,7 @@ export interface RenderView {
 export function viewOf(model: NginxModel): RenderView {
   const state = model.options.stateDir.replace(/\/+$/, '');
   const port = model.options.httpsPort === 443 ? '' : `:${model.options.httpsPort}`;
-  const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
+  const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}${model.config.hstsPreload ? '; preload' : ''}`;
   return {
     model,
     paths: {

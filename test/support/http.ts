@@ -71,7 +71,7 @@ export function request(opts: RequestOptions): Promise<Reply & { peerCertificate
  * One HTTP/1.1 request written byte for byte, after an optional PROXY protocol v1 line (as a TCP load
  * balancer sends it); with `tls`, the TLS handshake follows the PROXY line, as on a proxy_protocol ssl listener.
  */
-export function rawRequest(opts: { port: number; proxyLine?: string; host: string; path?: string; tls?: boolean; headers?: Record<string, string> }): Promise<Reply> {
+export function rawRequest(opts: { port: number; proxyLine?: string; host: string; path?: string; tls?: boolean; headers?: Record<string, string> }): Promise<Reply & { rawHead: string }> {
   return new Promise((resolve, reject) => {
     const extra = Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
     const text = `GET ${opts.path ?? '/'} HTTP/1.1\r\nHost: ${opts.host}\r\n${extra}Connection: close\r\n\r\n`;
@@ -100,7 +100,7 @@ export function rawRequest(opts: { port: number; proxyLine?: string; host: strin
         } catch {
           echo = undefined;
         }
-        resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? '')?.[1] ?? 0), headers, body, echo });
+        resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? '')?.[1] ?? 0), headers, body, echo, rawHead: all.slice(0, split) });
       });
       if (opts.tls) (stream as import('node:tls').TLSSocket).once('secureConnect', () => stream.write(text));
       else stream.write(text);
