@@ -1,8 +1,9 @@
-// Replays kubernetes/ingress-nginx test/e2e/annotations/auth.go (the "cookie set by external authentication
-// server" cases) as real requests through Portico's render pipeline, a real nginx, a real auth service and
+// Replays kubernetes/ingress-nginx test/e2e/annotations/auth.go (basic auth with invalid Secret content, and
+// the "cookie set by external authentication server" cases) as real requests through Portico's render pipeline, a real nginx, a real auth service and
 // an echo backend.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startAuthService, type AuthService } from '../support/auth.js';
+import type { KubeObject } from '../../src/store/types.js';
+import { basic, shaHash, startAuthService, type AuthService } from '../support/auth.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
 import { singleIngress } from './compat-objects.js';
 
@@ -52,5 +53,41 @@ describe('ingress-nginx annotations/auth.go: cookie set by external authenticati
     const r = await s.get(HOST, '/always?a=b&c=d', { headers: { 'x-echo-status': '503' } });
     expect(r.status).toBe(503);
     expect(r.headers['set-cookie']).toEqual(['alma=armud']);
+  });
+});
+
+describe('ingress-nginx annotations/auth.go: basic auth', () => {
+  let backends: Backends;
+  let s: Scenario;
+  const secret = (name: string, auth: string): KubeObject =>
+    ({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: 'default' }, data: { auth: Buffer.from(auth).toString('base64') } }) as KubeObject;
+  const basicAuth = (secretName: string) => ({ [`${P}/auth-type`]: 'basic', [`${P}/auth-secret`]: secretName, [`${P}/auth-realm`]: 'test auth' });
+
+  beforeAll(async () => {
+    backends = await startBackends('echo');
+    s = await startScenario([
+      INGRESS_CLASS,
+      ...serviceFor('default', 'echo', [backends.by.echo!]),
+      secret('test', 'foo:'),
+      secret('mixed', `foo:\nalice:${shaHash('wonderland')}\n`),
+      singleIngress('auth', 'auth', 'echo', { annotations: basicAuth('test') }),
+      singleIngress('mixed', 'mixed.auth', 'echo', { annotations: basicAuth('mixed') }),
+    ]);
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await backends?.stopAll();
+  });
+
+  // It("should return status code 401 when authentication is configured with invalid content and Authorization header is sent")
+  test('should return status code 401 when authentication is configured with invalid content and Authorization header is sent', async () => {
+    expect((await s.get('auth', '/', { headers: basic('foo', 'bar') })).status).toBe(401);
+    expect(s.model.warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/line 1 of "auth": the password hash is not valid; the line is ignored/));
+  });
+
+  // The other lines of such a Secret still sign in (nginx skips the user it cannot check).
+  test('an unusable line does not lock out the usable ones', async () => {
+    expect((await s.get('mixed.auth', '/', { headers: basic('alice', 'wonderland') })).status).toBe(200);
+    expect((await s.get('mixed.auth', '/', { headers: basic('foo', 'bar') })).status).toBe(401);
   });
 });
