@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DEFAULT_MANIFEST_NAMESPACE } from '../sources/default-namespace.js';
+import { headersMoreModulePath } from '../model/dynamic-endpoints.js';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
 
 /** Flags shared by `render` and `run`, with the same meaning in both. */
@@ -87,7 +88,14 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     // Directory mode (render, run --manifests): the operator's own files, whose local backends run on
     // 127.0.0.1. Objects from the Kubernetes API never get loopback endpoints (model/endpoint-addresses.ts).
     allowLoopbackEndpoints: (flags.manifests ?? []).length > 0,
+    headersMoreModule: installedHeadersMore(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
   };
+}
+
+/** The headers-more module's path when it is installed in modulesDir (server-tokens "false" needs it to drop the Server header). */
+export function installedHeadersMore(modulesDir: string): string | undefined {
+  const path = headersMoreModulePath(modulesDir);
+  return existsSync(path) ? path : undefined;
 }
 
 /**

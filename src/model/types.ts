@@ -31,6 +31,11 @@ export interface ModelOptions {
   /** Where nginx's dynamic modules are (Debian: /usr/lib/nginx/modules). */
   nginxModulesDir?: string;
   /**
+   * The headers-more module (Debian's libnginx-mod-http-headers-more-filter), when the CLI found it: with
+   * server-tokens "false" it removes the Server header, as ingress-nginx does. Unset: the header stays "nginx".
+   */
+  headersMoreModule?: string;
+  /**
    * Loopback endpoint addresses (127.0.0.0/8, ::1) are served: set for directory mode (`--manifests`, the
    * operator's own files); unset for the Kubernetes API, where tenants write EndpointSlices and Kubernetes
    * refuses such addresses itself (model/endpoint-addresses.ts).

@@ -22,6 +22,8 @@ export interface RenderView {
   /** `https://$host[:port]$request_uri`, the target of the http → https redirect. */
   httpsRedirect: string;
   hstsValue: string;
+  /** server-tokens "false" with the headers-more module: load it and drop the Server header (as ingress-nginx). */
+  clearServerHeader: { module: string } | undefined;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
 }
@@ -44,6 +46,7 @@ export function viewOf(model: NginxModel): RenderView {
     },
     httpsRedirect: `https://$host${port}$request_uri`,
     hstsValue,
+    clearServerHeader: !model.config.serverTokens && model.options.headersMoreModule ? { module: model.options.headersMoreModule } : undefined,
     lua: dynamicEndpointsOn(model.options)
       ? {
           ...luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
