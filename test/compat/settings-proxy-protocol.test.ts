@@ -62,6 +62,14 @@ describe('ingress-nginx settings/proxy_protocol.go', () => {
     expect([h.host, h['x-forwarded-port'], h['x-forwarded-proto'], h['x-scheme'], h['x-forwarded-for']]).toEqual([HOST, '1234', 'https', 'https', '192.168.0.1']);
   });
 
+  // nginx.tmpl with use-forwarded-headers and compute-full-forwarded-for behind a PROXY load balancer:
+  // $full_x_forwarded_for is the incoming X-Forwarded-For plus the PROXY header's source address.
+  test('with use-forwarded-headers and compute-full-forwarded-for, the incoming X-Forwarded-For is kept and the PROXY source appended', async () => {
+    const s = await start({ 'use-forwarded-headers': 'true', 'compute-full-forwarded-for': 'true' });
+    const r = await rawRequest({ port: s.httpPort, proxyLine: 'PROXY TCP4 192.168.0.1 192.168.0.11 56324 80', host: HOST, headers: { 'X-Forwarded-For': '203.0.113.9' } });
+    expect([r.status, r.echo!.headers['x-forwarded-for'], r.echo!.headers['x-real-ip']]).toEqual([200, '203.0.113.9, 192.168.0.1', '192.168.0.1']);
+  });
+
   // The https redirect follows the PROXY header too: a TCP load balancer's port 443 is https, never redirected.
   test('a PROXY destination port of 443 is not redirected to https, port 80 is', async () => {
     const s = await start({}, true);
