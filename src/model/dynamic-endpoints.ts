@@ -15,6 +15,11 @@ export function headersMoreModulePath(modulesDir: string): string {
   return `${modulesDir.replace(/\/+$/, '')}/ngx_http_headers_more_filter_module.so`;
 }
 
+/** Debian's libnginx-mod-http-set-misc in modulesDir (auth-signin's rd= is URL-escaped with it). */
+export function setMiscModulePath(modulesDir: string): string {
+  return `${modulesDir.replace(/\/+$/, '')}/ngx_http_set_misc_module.so`;
+}
+
 /** Dynamic endpoints are pushed through the loopback status server, so they need it. */
 export function dynamicEndpointsOn(options: ModelOptions): boolean {
   return options.dynamicEndpoints === true && (options.statusPort ?? 0) > 0;

@@ -36,6 +36,11 @@ export interface ModelOptions {
    */
   headersMoreModule?: string;
   /**
+   * The set-misc module (Debian's libnginx-mod-http-set-misc, with NDK), when the CLI found it: auth-signin's
+   * rd= is URL-escaped with it (set_escape_uri), as ingress-nginx escapes it in Lua. Unset: rd= is not escaped.
+   */
+  setMiscModule?: string;
+  /**
    * Loopback endpoint addresses (127.0.0.0/8, ::1) are served: set for directory mode (`--manifests`, the
    * operator's own files); unset for the Kubernetes API, where tenants write EndpointSlices and Kubernetes
    * refuses such addresses itself (model/endpoint-addresses.ts).

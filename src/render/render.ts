@@ -24,6 +24,8 @@ export interface RenderView {
   hstsValue: string;
   /** server-tokens "false" with the headers-more module: load it and drop the Server header (as ingress-nginx). */
   clearServerHeader: { module: string } | undefined;
+  /** auth-signin with an escaped rd=: the set-misc module and NDK (loaded once, also by `lua`). */
+  setMisc: { ndkModule: string; module: string } | undefined;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
 }
@@ -46,6 +48,10 @@ export function viewOf(model: NginxModel): RenderView {
     },
     httpsRedirect: `https://$host${port}$request_uri`,
     hstsValue,
+    setMisc:
+      model.options.setMiscModule && model.ingressAnnotations.some((i) => i.annotations.authExternal.escapeRedirect)
+        ? { ndkModule: luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!).ndkModule, module: model.options.setMiscModule }
+        : undefined,
     clearServerHeader: !model.config.serverTokens && model.options.headersMoreModule ? { module: model.options.headersMoreModule } : undefined,
     lua: dynamicEndpointsOn(model.options)
       ? {

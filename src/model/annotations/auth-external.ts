@@ -34,6 +34,8 @@ export interface AuthExternalAnnotation {
    * (as ingress-nginx) only on the statuses nginx's add_header covers without `always` (2xx, 3xx), not on errors.
    */
   alwaysSetCookie: boolean;
+  /** signinRedirect holds $portico_escaped_request_uri, set by set_escape_uri (the set-misc module). */
+  escapeRedirect: boolean;
 }
 
 const OFF: AuthExternalAnnotation = {
@@ -45,6 +47,7 @@ const OFF: AuthExternalAnnotation = {
   resolveAtRequestTime: false,
   resolvers: [],
   alwaysSetCookie: false,
+  escapeRedirect: false,
 };
 
 /** URL characters without quotes, `$`, `;`, whitespace, backslash, braces, `#`, `<>` or `^|`. */
@@ -106,14 +109,18 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
     }
 
     let signinRedirect: string | undefined;
+    let escapeRedirect = false;
     const signin = input.get('auth-signin')?.trim();
     if (signin !== undefined) {
       const reason = checkAuthUrl(signin);
       if (reason) throw new AnnotationError('auth-signin', reason);
       const param = (input.get('auth-signin-redirect-param') ?? 'rd').trim();
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(param)) throw new AnnotationError('auth-signin-redirect-param', 'must be a query parameter name (letters, digits, "_" and "-")');
-      // The only `$` in the value: nginx variables this code chose, never user text.
-      signinRedirect = `${signin}${signin.includes('?') ? '&' : '?'}${param}=$scheme://$http_host$request_uri`;
+      // The only `$` in the value: nginx variables this code chose, never user text. With the set-misc module
+      // the original URI is URL-escaped (location/auth-external.hbs), as ingress-nginx's $escaped_request_uri.
+      escapeRedirect = input.options.setMiscModule !== undefined;
+      const uri = escapeRedirect ? '$portico_escaped_request_uri' : '$request_uri';
+      signinRedirect = `${signin}${signin.includes('?') ? '&' : '?'}${param}=$scheme://$http_host${uri}`;
     }
 
     const responseHeaders: AuthExternalAnnotation['responseHeaders'] = [];
@@ -142,6 +149,6 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
     const alwaysRaw = input.get('auth-always-set-cookie');
     const alwaysSetCookie = alwaysRaw === undefined ? false : parseBool(alwaysRaw);
     if (alwaysSetCookie === undefined) throw new AnnotationError('auth-always-set-cookie', 'must be "true" or "false"');
-    return { url: target, method, location, signinRedirect, responseHeaders, resolveAtRequestTime, resolvers, alwaysSetCookie };
+    return { url: target, method, location, signinRedirect, responseHeaders, resolveAtRequestTime, resolvers, alwaysSetCookie, escapeRedirect };
   },
 };
