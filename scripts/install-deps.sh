@@ -10,6 +10,10 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # Debian's Lua module for nginx: upstream endpoints change without a reload (portico run --dynamic-endpoints).
 [ -e /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need+=(libnginx-mod-http-lua)
+# Debian's headers-more module: server-tokens "false" removes the Server header with it, as ingress-nginx does.
+[ -e /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so ] || need+=(libnginx-mod-http-headers-more-filter)
+# Debian's set-misc module (with NDK): auth-signin's rd= is URL-escaped with it, as ingress-nginx escapes it.
+[ -e /usr/lib/nginx/modules/ngx_http_set_misc_module.so ] || need+=(libnginx-mod-http-set-misc)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

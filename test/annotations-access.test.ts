@@ -125,10 +125,12 @@ describe('access-control annotations through a real nginx', () => {
     expect(s.conf).toContain(`auth_basic_user_file "${file}";`);
   });
 
-  test('a missing or unusable auth Secret closes the paths with 503, even with credentials, and warns', async () => {
+  test('a missing auth Secret closes the paths with 503, even with credentials; one without a usable line answers 401; both warn', async () => {
     expect((await s.get('missing.test', '/')).status).toBe(503);
     expect((await s.get('missing.test', '/', { headers: basic('alice', 'wonderland') })).status).toBe(503);
-    expect((await s.get('garbage.test', '/')).status).toBe(503);
+    // As ingress-nginx (its e2e: Secret "auth": "foo:" answers 401): unusable lines sign nobody in.
+    expect((await s.get('garbage.test', '/')).status).toBe(401);
+    expect((await s.get('garbage.test', '/', { headers: basic('alice', 'wonderland') })).status).toBe(401);
     const warned = s.model.warnings.map((w) => `${w.object}: ${w.message}`);
     expect(warned).toContainEqual(expect.stringMatching(/^Ingress default\/basic-missing: auth-secret: Secret default\/nope not found/));
     expect(warned).toContainEqual(expect.stringMatching(/^Ingress default\/basic-garbage: auth-secret: .*not USER:HASH/));

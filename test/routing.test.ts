@@ -121,7 +121,8 @@ describe('Ingress rules through a real nginx', () => {
       'x-real-ip': '127.0.0.1',
       'x-forwarded-for': '127.0.0.1',
       'x-forwarded-proto': 'http',
-      'x-forwarded-host': 'paths.test',
+      // The Host header as sent, with its port, as ingress-nginx's $best_http_host.
+      'x-forwarded-host': 'paths.test:1234',
       'x-forwarded-port': String(s.httpPort),
     });
     expect(r.headers.server).toMatch(/nginx/);

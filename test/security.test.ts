@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -45,7 +45,7 @@ describe('security corpus through portico render and a real nginx', () => {
       ingress({ name: 'good-cors', namespace: 'default', host: 'cors.good.test', annotations: { 'enable-cors': 'true', 'cors-allow-origin': 'https://*.good.test' } }),
       ingress({ name: 'good-limit', namespace: 'default', host: 'limit.good.test', annotations: { 'limit-rps': '100' } }),
       ingress({ name: 'good-snippet', namespace: 'default', host: 'snippet.good.test', annotations: { 'configuration-snippet': 'add_header X-Good-Snippet "yes" always;' } }),
-      // Hostile Secret content is not config text, but it must not open the door either: 503.
+      // Hostile Secret content is not config text, and it must not open the door either: its lines are left out.
       ingress({ name: 'bad-htpasswd', namespace: 'default', host: 'badpw.good.test', annotations: { 'auth-type': 'basic', 'auth-secret': 'bad-htpasswd' } }),
     ];
     const objects: KubeObject[] = [
@@ -145,11 +145,15 @@ describe('security corpus through portico render and a real nginx', () => {
     expect((await get('snippet.good.test')).headers['x-good-snippet']).toBe('yes');
   });
 
-  test('a Secret with hostile htpasswd content closes its Ingress with 503 and a warning', async () => {
-    expect((await request({ port: httpPort, host: 'badpw.good.test', path: '/', headers: basic('good', 'pass') })).status).toBe(503);
-    expect(stderr).toContain(
-      'warning: Ingress default/bad-htpasswd: auth-secret: Secret default/bad-htpasswd: line 3 of "auth" is not USER:HASH; its paths answer 503',
-    );
+  test('hostile htpasswd lines are left out with a warning each (nobody signs in with them); the usable line still works', async () => {
+    // As ingress-nginx, an unusable line signs nobody in (401) and does not lock out the others.
+    expect((await request({ port: httpPort, host: 'badpw.good.test', path: '/', headers: basic('good', 'pass') })).status).toBe(200);
+    expect((await request({ port: httpPort, host: 'badpw.good.test', path: '/', headers: basic('evil', 'x y') })).status).toBe(401);
+    for (const line of ['line 2 of "auth": the password hash is not valid', 'line 3 of "auth" is not USER:HASH', 'line 4 of "auth" is not USER:HASH']) {
+      expect(stderr).toContain(`warning: Ingress default/bad-htpasswd: auth-secret: Secret default/bad-htpasswd: ${line}; the line is ignored (nobody signs in with it)`);
+    }
+    const authDir = join(state, 'auth');
+    for (const f of await readdir(authDir)) expect(await readFile(join(authDir, f), 'utf8')).not.toMatch(/pwnsecret|evil/);
   });
 
   test('the hosts of rejected Ingresses are not served', async () => {

@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DEFAULT_MANIFEST_NAMESPACE } from '../sources/default-namespace.js';
+import { headersMoreModulePath, luaModules, setMiscModulePath } from '../model/dynamic-endpoints.js';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
 
 /** Flags shared by `render` and `run`, with the same meaning in both. */
@@ -88,6 +89,8 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     // 127.0.0.1. Objects from the Kubernetes API never get loopback endpoints (model/endpoint-addresses.ts).
     allowLoopbackEndpoints: (flags.manifests ?? []).length > 0,
     ipv6: ipv6Available(),
+    headersMoreModule: installedHeadersMore(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
+    setMiscModule: installedSetMisc(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
   };
 }
 
@@ -98,6 +101,18 @@ export function ipv6Available(path = '/proc/net/if_inet6'): boolean {
   } catch {
     return false;
   }
+}
+
+/** The set-misc module's path when it and NDK, which it needs, are installed in modulesDir. */
+export function installedSetMisc(modulesDir: string): string | undefined {
+  const path = setMiscModulePath(modulesDir);
+  return existsSync(path) && existsSync(luaModules(modulesDir).ndkModule) ? path : undefined;
+}
+
+/** The headers-more module's path when it is installed in modulesDir (server-tokens "false" needs it to drop the Server header). */
+export function installedHeadersMore(modulesDir: string): string | undefined {
+  const path = headersMoreModulePath(modulesDir);
+  return existsSync(path) ? path : undefined;
 }
 
 /**

@@ -237,7 +237,12 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     if (!defaultBackends.has(a)) defaultBackends.set(a, backendOf(a.ref.namespace, a.ingress.spec!.defaultBackend, a.annotations));
     return defaultBackends.get(a)!;
   };
-  const withDefault = accepted.find((a) => a.ingress.spec?.defaultBackend);
+  // A canary Ingress never becomes the catch-all (ingress-nginx e2e canary.go: "should not use canary as a
+  // catch-all server"), even when it is the oldest one with spec.defaultBackend.
+  const withDefault = accepted.find((a) => a.ingress.spec?.defaultBackend && !a.annotations.canary.enabled);
+  for (const a of accepted.filter((c) => c.ingress.spec?.defaultBackend && c.annotations.canary.enabled)) {
+    warnings.push({ object: `Ingress ${refString(a.ref)}`, ingress: a.ref, message: 'spec.defaultBackend of a canary Ingress is not used: a canary never becomes a default backend' });
+  }
   const fallback: Server['fallback'] = withDefault ? defaultBackendOf(withDefault) : notFound;
   const hostDefaults = new Map<string, AcceptedIngress>();
   for (const a of accepted) {
@@ -248,7 +253,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     }
   }
   const usedDefaults = new Set([withDefault, ...hostDefaults.values()]);
-  for (const other of accepted.filter((a) => !usedDefaults.has(a) && a.ingress.spec?.defaultBackend)) {
+  for (const other of accepted.filter((a) => !usedDefaults.has(a) && a.ingress.spec?.defaultBackend && !a.annotations.canary.enabled)) {
     const already = `the catch-all default backend is already set by Ingress ${refString(withDefault!.ref)}, which is older`;
     rejections.push({
       ingress: other.ref,
@@ -299,7 +304,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
           field: `spec.rules[${i}].http.paths[${j}]`,
           path: p.path ?? '/',
           pathType: p.pathType as PathType,
-          backend: withDefaultBackend(withProtocol(backendOf(a.ref.namespace, p.backend, a.annotations), a.annotations), a.annotations),
+          backend: withDefaultBackend(withProtocol(backendOf(a.ref.namespace, p.backend, a.annotations), a.annotations), a.annotations, a.ref, p.backend),
           annotations: a.annotations,
         });
         entriesByHost.set(host, entries);
@@ -438,7 +443,7 @@ function markOwnProxyHeaders(servers: Server[]): void {
       if (b.kind !== 'upstream') continue;
       const own =
         serverSets ||
-        Boolean(b.hostHeader || b.forwardedPrefix) ||
+        Boolean(b.hostHeader || b.forwardedPrefix || b.standInFor) ||
         loc.annotations.authExternal.responseHeaders.length > 0 ||
         /proxy_set_header/i.test(loc.annotations.snippets.configuration ?? '');
       if (own) loc.backend = { ...b, ownProxyHeaders: true };

@@ -24,6 +24,8 @@ export interface GlobalConfig {
   hsts: boolean;
   hstsMaxAge: number;
   hstsIncludeSubdomains: boolean;
+  /** hsts-preload: "; preload" in Strict-Transport-Security (ingress-nginx's default: false). */
+  hstsPreload: boolean;
   sslProtocols: string[];
   /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults). */
   sslCiphers: string;
@@ -50,6 +52,7 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   hsts: true,
   hstsMaxAge: 31536000,
   hstsIncludeSubdomains: true,
+  hstsPreload: false,
   sslProtocols: ['TLSv1.2', 'TLSv1.3'],
   // ingress-nginx's default list: forward-secret AEAD suites only.
   sslCiphers:
@@ -114,6 +117,7 @@ const SETTERS: Record<string, Setter> = {
   hsts: boolSetter('hsts'),
   'hsts-max-age': intSetter('hstsMaxAge', 0, 2 ** 31 - 1),
   'hsts-include-subdomains': boolSetter('hstsIncludeSubdomains'),
+  'hsts-preload': boolSetter('hstsPreload'),
   'ssl-protocols': (cfg, value) => {
     const parts = value.trim().split(/\s+/);
     if (parts.length === 0 || !parts.every((p) => ['TLSv1.2', 'TLSv1.3'].includes(p))) {

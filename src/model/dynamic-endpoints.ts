@@ -10,6 +10,16 @@ export function luaModules(modulesDir: string): { ndkModule: string; luaModule: 
   return { ndkModule: `${dir}/ndk_http_module.so`, luaModule: `${dir}/ngx_http_lua_module.so` };
 }
 
+/** Debian's libnginx-mod-http-headers-more-filter in modulesDir (server-tokens "false" removes the Server header with it). */
+export function headersMoreModulePath(modulesDir: string): string {
+  return `${modulesDir.replace(/\/+$/, '')}/ngx_http_headers_more_filter_module.so`;
+}
+
+/** Debian's libnginx-mod-http-set-misc in modulesDir (auth-signin's rd= is URL-escaped with it). */
+export function setMiscModulePath(modulesDir: string): string {
+  return `${modulesDir.replace(/\/+$/, '')}/ngx_http_set_misc_module.so`;
+}
+
 /** Dynamic endpoints are pushed through the loopback status server, so they need it. */
 export function dynamicEndpointsOn(options: ModelOptions): boolean {
   return options.dynamicEndpoints === true && (options.statusPort ?? 0) > 0;

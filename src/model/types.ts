@@ -36,6 +36,16 @@ export interface ModelOptions {
   /** Where nginx's dynamic modules are (Debian: /usr/lib/nginx/modules). */
   nginxModulesDir?: string;
   /**
+   * The headers-more module (Debian's libnginx-mod-http-headers-more-filter), when the CLI found it: with
+   * server-tokens "false" it removes the Server header, as ingress-nginx does. Unset: the header stays "nginx".
+   */
+  headersMoreModule?: string;
+  /**
+   * The set-misc module (Debian's libnginx-mod-http-set-misc, with NDK), when the CLI found it: auth-signin's
+   * rd= is URL-escaped with it (set_escape_uri), as ingress-nginx escapes it in Lua. Unset: rd= is not escaped.
+   */
+  setMiscModule?: string;
+  /**
    * Loopback endpoint addresses (127.0.0.0/8, ::1) are served: set for directory mode (`--manifests`, the
    * operator's own files); unset for the Kubernetes API, where tenants write EndpointSlices and Kubernetes
    * refuses such addresses itself (model/endpoint-addresses.ts).
@@ -142,6 +152,10 @@ export type Backend =
       forwardedPrefix?: string;
       /** The location sets a proxy header of its own, so it must repeat the http-level set (see build.ts). */
       ownProxyHeaders?: boolean;
+      /** The Ingress path's Service, sent to error backends as X-Service-Name/-Port (annotations/custom-http-errors.ts). */
+      service?: { name: string; port: string };
+      /** default-backend answering for this path's missing Service: it gets the error-page headers, X-Code 503. */
+      standInFor?: { code: number; namespace: string; ingressName: string };
     }
   /** No Service, no such port or no endpoints: nginx answers with this status itself. */
   | { kind: 'unavailable'; status: number; reason: string };

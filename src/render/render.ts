@@ -28,13 +28,17 @@ export interface RenderView {
   serverNamesHashBucketSize: number;
   /** nginx also listens on [::] (the machine has IPv6 and the ConfigMap's disable-ipv6 is not "true"), as ingress-nginx. */
   listenIpv6: boolean;
+  /** server-tokens "false" with the headers-more module: load it and drop the Server header (as ingress-nginx). */
+  clearServerHeader: { module: string } | undefined;
+  /** auth-signin with an escaped rd=: the set-misc module and NDK (loaded once, also by `lua`). */
+  setMisc: { ndkModule: string; module: string } | undefined;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
 }
 
 export function viewOf(model: NginxModel): RenderView {
   const state = model.options.stateDir.replace(/\/+$/, '');
-  const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
+  const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}${model.config.hstsPreload ? '; preload' : ''}`;
   return {
     model,
     paths: {
@@ -51,6 +55,11 @@ export function viewOf(model: NginxModel): RenderView {
     hstsValue,
     serverNamesHashBucketSize: serverNamesHashBucketSize(model.servers.flatMap((s) => (s.wwwRedirect ? [...s.serverNames, s.wwwRedirect.from] : s.serverNames))),
     listenIpv6: model.options.ipv6 === true && !model.config.disableIpv6,
+    setMisc:
+      model.options.setMiscModule && model.ingressAnnotations.some((i) => i.annotations.authExternal.escapeRedirect)
+        ? { ndkModule: luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!).ndkModule, module: model.options.setMiscModule }
+        : undefined,
+    clearServerHeader: !model.config.serverTokens && model.options.headersMoreModule ? { module: model.options.headersMoreModule } : undefined,
     lua: dynamicEndpointsOn(model.options)
       ? {
           ...luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!),

@@ -1,6 +1,6 @@
 // A real external-auth service for tests (auth-url). Usage: node auth-server.mjs [PORT]; prints "listening PORT".
 // Authorization "Bearer good" (or X-Auth-Token: good) → 200 with X-Auth-User: alice; "Bearer forbidden" → 403;
-// anything else → 401.
+// anything else → 401; GET /cookies/set/NAME/VALUE → 200 with Set-Cookie.
 // Every answer reports what the auth request looked like in X-Auth-Saw-* headers, so tests can check it.
 import http from 'node:http';
 
@@ -14,6 +14,13 @@ const server = http.createServer((req, res) => {
     const auth = req.headers.authorization ?? '';
     const token = req.headers['x-auth-token'];
     const status = auth === 'Bearer good' || token === 'good' ? 200 : auth === 'Bearer forbidden' ? 403 : 401;
+    // GET /cookies/set/NAME/VALUE (as httpbin, which ingress-nginx's auth e2e uses): 200 with Set-Cookie NAME=VALUE.
+    const cookie = /^\/cookies\/set\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)/.exec(req.url ?? '');
+    if (cookie) {
+      res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': `${cookie[1]}=${cookie[2]}` });
+      res.end('ok');
+      return;
+    }
     res.writeHead(status, {
       'content-type': 'text/plain',
       'x-auth-user': status === 200 ? 'alice' : '',

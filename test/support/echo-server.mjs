@@ -26,7 +26,9 @@ const handler = (req, res) => {
     const status = Number(req.headers['x-echo-status'] ?? 200);
     const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);
     setTimeout(() => {
-      res.writeHead(status, { 'content-type': 'application/json', 'x-served-by': name });
+      // x-echo-response-header: "Name: value" adds that header to the answer (as a backend that sets its own).
+      const extra = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(String(req.headers['x-echo-response-header'] ?? ''));
+      res.writeHead(status, { 'content-type': 'application/json', 'x-served-by': name, ...(extra ? { [extra[1]]: extra[2] } : {}) });
       res.end(payload);
     }, delay);
   });

@@ -15,7 +15,7 @@ describe('affinity: cookie', () => {
   test('defaults: INGRESSCOOKIE, a session cookie on the Ingress path', () => {
     const r = parse({ affinity: 'cookie' }).result!;
     expect(r).toEqual({ cookie: 'INGRESSCOOKIE', path: undefined, maxAge: undefined, domain: undefined, secure: false, sameSite: undefined });
-    expect(setCookieValue(r, '/app')).toBe('INGRESSCOOKIE=$request_id; Path=/app; HttpOnly');
+    expect(setCookieValue(r, '/app')).toBe('INGRESSCOOKIE=$request_id; Path=/app; HttpOnly$portico_https_secure');
   });
 
   test('all attributes', () => {

@@ -103,7 +103,11 @@ export const affinityFamily: AnnotationFamily<AffinityAnnotation> = {
   },
 };
 
-/** The Set-Cookie value for a new session; `$request_id` is the only variable and is intended. */
+/**
+ * The Set-Cookie value for a new session. `$request_id` and `$portico_https_secure` are the only variables
+ * and are intended: as ingress-nginx, a cookie issued over https is Secure even with session-cookie-secure
+ * "false" (its e2e: "should set secure in cookie with provided false annotation on https").
+ */
 export function setCookieValue(a: AffinityAnnotation, path: string): string {
   const parts = [`${a.cookie}=$request_id`, `Path=${path}`];
   if (a.domain !== undefined) parts.push(`Domain=${a.domain}`);
@@ -111,7 +115,8 @@ export function setCookieValue(a: AffinityAnnotation, path: string): string {
   if (a.secure) parts.push('Secure');
   if (a.sameSite !== undefined) parts.push(`SameSite=${a.sameSite}`);
   parts.push('HttpOnly');
-  return parts.join('; ');
+  const value = parts.join('; ');
+  return a.secure ? value : `${value}$portico_https_secure`;
 }
 
 /**

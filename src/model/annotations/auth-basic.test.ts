@@ -53,12 +53,12 @@ describe('basic auth annotations', () => {
     expect(file(`alice:${HASH}\n`)).not.toBe(file(`bob:${HASH}\n`));
   });
 
-  test('the reason for an unusable Secret names the line or key, never its text', () => {
+  test('the warning for an unusable line names the line or key, never its text', () => {
     const auth = parse({ 'auth-type': 'basic', 'auth-secret': 'creds' }, [secret('creds', { auth: `alice:${HASH}\nSECRETUSER:bad hash` })]);
-    expect(auth.result?.unavailable).toBe('Secret web/creds: line 2 of "auth": the password hash is not valid');
+    expect(auth.warnings).toEqual(['auth-secret: Secret web/creds: line 2 of "auth": the password hash is not valid; the line is ignored (nobody signs in with it)']);
     const map = parse({ 'auth-type': 'basic', 'auth-secret': 'creds', 'auth-secret-type': 'auth-map' }, [secret('creds', { 'SECRET-key': 'bad hash' })]);
-    expect(map.result?.unavailable).toBe('Secret web/creds: key "SECRET-key": the password hash is not valid');
-    for (const r of [auth, map]) expect(JSON.stringify([r.result, r.warnings])).not.toMatch(/SECRETUSER|bad hash/);
+    expect(map.warnings[0]).toBe('auth-secret: Secret web/creds: key "SECRET-key": the password hash is not valid; the line is ignored (nobody signs in with it)');
+    for (const r of [auth, map]) expect(JSON.stringify([r.result, r.warnings, r.files])).not.toMatch(/SECRETUSER|bad hash/);
   });
 
   test('auth-map: each key is a user; a Secret in another namespace by namespace/name', () => {
@@ -70,13 +70,29 @@ describe('basic auth annotations', () => {
   });
 
   test.each([
+    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: 'no colon here' })], /line 1 of "auth" is not USER:HASH; the line is ignored/],
+    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: '\n# only comments\n' })], /holds no usable user; its paths answer 401/],
+    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: 'alice:has space' })], /line 1 of "auth": the password hash is not valid; the line is ignored/],
+    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: 'foo:' })], /line 1 of "auth": the password hash is not valid; the line is ignored/],
+    [{ 'auth-secret': 'creds', 'auth-secret-type': 'auth-map' }, [secret('creds', { 'bad user': HASH })], /key 1 \(in name order\): the user name is not a valid htpasswd user name; the line is ignored/],
+  ])('an unusable line is left out with a warning; with no usable line every request answers 401: %j', (annotations, objects, reason) => {
+    const r = parse({ 'auth-type': 'basic', ...annotations }, objects as KubeObject[]);
+    expect(r.result?.enabled).toBe(true);
+    expect(r.result?.unavailable).toBeUndefined();
+    expect(r.warnings).toContainEqual(expect.stringMatching(reason));
+    expect(r.files.map((f) => f.content)).toEqual(['\n']);
+  });
+
+  test('the usable lines of a Secret with an unusable one still sign in', () => {
+    const r = parse({ 'auth-type': 'basic', 'auth-secret': 'creds' }, [secret('creds', { auth: `foo:\nalice:${HASH}\n` })] as KubeObject[]);
+    expect(r.files.map((f) => f.content)).toEqual([`alice:${HASH}\n`]);
+    expect(r.warnings).toEqual([expect.stringMatching(/line 1 of "auth": the password hash is not valid; the line is ignored/)]);
+  });
+
+  test.each([
     [{ 'auth-secret': 'nope' }, [], /Secret web\/nope not found/],
     [{ 'auth-secret': 'creds' }, [secret('creds', { other: 'x' })], /has no "auth" key/],
-    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: 'no colon here' })], /not USER:HASH/],
-    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: '\n# only comments\n' })], /holds no user/],
-    [{ 'auth-secret': 'creds' }, [secret('creds', { auth: 'alice:has space' })], /line 1 of "auth": the password hash is not valid/],
-    [{ 'auth-secret': 'creds', 'auth-secret-type': 'auth-map' }, [secret('creds', { 'bad user': HASH })], /key 1 \(in name order\): the user name is not a valid htpasswd user name/],
-  ])('an unusable Secret closes the paths (503) with a warning: %j', (annotations, objects, reason) => {
+  ])('a missing Secret or key closes the paths (503) with a warning: %j', (annotations, objects, reason) => {
     const r = parse({ 'auth-type': 'basic', ...annotations }, objects as KubeObject[]);
     expect(r.result?.enabled).toBe(true);
     expect(r.result?.userFile).toBeUndefined();

@@ -5,7 +5,7 @@ import { AnnotationError, type AnnotationFamily } from './types.js';
 /**
  * auth-type: basic with auth-secret (`name` or `namespace/name`), auth-secret-type (auth-file: key `auth`
  * holding htpasswd lines; auth-map: one key per user, the value its hash) and auth-realm. The credentials
- * become a state file read by nginx workers. A Secret that is missing or holds no valid line closes the
+ * become a state file read by nginx workers (unusable lines left out: see parse). A Secret that is missing closes the
  * Ingress's paths with 503: never an open door.
  */
 export interface AuthBasicAnnotation {
@@ -52,15 +52,15 @@ export function secretRef(key: string, value: string, namespace: string): { name
  * Validated `user:hash` lines, or a reason. `where` names an entry by its place (a line number, a key
  * name Kubernetes allows), never by its text: the reason reaches logs and Events, and Secret text must not.
  */
-export function htpasswdLines(entries: Array<[string, string]>, where: (index: number) => string): { lines: string[]; reason?: string } {
+export function htpasswdLines(entries: Array<[string, string]>, where: (index: number) => string): { lines: string[]; unusable: string[] } {
   const lines: string[] = [];
+  const unusable: string[] = [];
   for (const [i, [user, hash]] of entries.entries()) {
-    if (!USER_RE.test(user)) return { lines: [], reason: `${where(i)}: the user name is not a valid htpasswd user name` };
-    if (!HASH_RE.test(hash)) return { lines: [], reason: `${where(i)}: the password hash is not valid` };
-    lines.push(`${user}:${hash}`);
+    if (!USER_RE.test(user)) unusable.push(`${where(i)}: the user name is not a valid htpasswd user name`);
+    else if (!HASH_RE.test(hash)) unusable.push(`${where(i)}: the password hash is not valid`);
+    else lines.push(`${user}:${hash}`);
   }
-  if (lines.length === 0) return { lines, reason: 'holds no user' };
-  return { lines };
+  return { lines, unusable };
 }
 
 /** A Secret data key as Kubernetes allows it (kubectl describe shows keys, never values). */
@@ -100,6 +100,10 @@ export const authBasicFamily: AnnotationFamily<AuthBasicAnnotation> = {
     for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = v;
     let entries: Array<[string, string]>;
     let where: (index: number) => string;
+    // An unusable line is left out, never written (its text could be anything): as in ingress-nginx, where
+    // nginx finds no usable password in it, nobody signs in with it and the others still can; with no usable
+    // line at all every request answers 401 (e2e annotations/auth.go, Secret "auth": "foo:").
+    const unusable: string[] = [];
     if (secretType === 'auth-map') {
       entries = Object.entries(data).sort(([a], [b]) => a.localeCompare(b)).map(([u, h]) => [u, h.trim()]);
       where = (i) => (SECRET_KEY_RE.test(entries[i]![0]) ? `key ${JSON.stringify(entries[i]![0])}` : `key ${i + 1} (in name order)`);
@@ -112,17 +116,21 @@ export const authBasicFamily: AnnotationFamily<AuthBasicAnnotation> = {
         const line = raw.replace(/\r$/, '').trim();
         if (line === '' || line.startsWith('#')) continue;
         const colon = line.indexOf(':');
-        if (colon <= 0) return closed(`Secret ${ref.namespace}/${ref.name}: line ${n + 1} of "auth" is not USER:HASH`);
+        if (colon <= 0) {
+          unusable.push(`line ${n + 1} of "auth" is not USER:HASH`);
+          continue;
+        }
         entries.push([line.slice(0, colon), line.slice(colon + 1)]);
         lineNumbers.push(n + 1);
       }
       where = (i) => `line ${lineNumbers[i]} of "auth"`;
     }
-    const { lines, reason } = htpasswdLines(entries, where);
-    if (reason) return closed(`Secret ${ref.namespace}/${ref.name}: ${reason}`);
+    const { lines, unusable: badEntries } = htpasswdLines(entries, where);
+    for (const why of [...unusable, ...badEntries]) input.warn(`auth-secret: Secret ${ref.namespace}/${ref.name}: ${why}; the line is ignored (nobody signs in with it)`);
+    if (lines.length === 0) input.warn(`auth-secret: Secret ${ref.namespace}/${ref.name} holds no usable user; its paths answer 401`);
     // Namespace and name are validated DNS names (no "_" or "/"), so the file stays in auth/ (long ones
-    // shortened); the content digest in its name keeps the file of the config in force unchanged while a
-    // new one is checked.
+    // shortened); the content
+    // digest in its name keeps the file of the config in force unchanged while a new one is checked.
     const content = `${lines.join('\n')}\n`;
     const path = contentAddressedPath('auth', objectFileStem(input.ref.namespace, input.ref.name), 'htpasswd', content, input.options.fileNameKey);
     input.addFile({ path, content, mode: 0o600, readByWorkers: true });

@@ -34,7 +34,17 @@ describe('external auth annotations', () => {
       ],
       resolveAtRequestTime: true,
       resolvers: ['10.96.0.10', '[fd00::a]'],
+      alwaysSetCookie: false,
+      escapeRedirect: false,
     });
+  });
+
+  test('with the set-misc module, rd= carries the URL-escaped URI', () => {
+    const r = parseFamily(authExternalFamily, { 'auth-url': 'http://10.0.0.1/auth', 'auth-signin': 'https://login.example.com/start' }, {
+      ref: { namespace: 'web', name: 'shop' },
+      options: { setMiscModule: '/usr/lib/nginx/modules/ngx_http_set_misc_module.so' },
+    }).result;
+    expect([r?.escapeRedirect, r?.signinRedirect]).toEqual([true, 'https://login.example.com/start?rd=$scheme://$http_host$portico_escaped_request_uri']);
   });
 
   test('a host name is resolved when requests arrive; without a resolver that fails closed, with a warning', () => {

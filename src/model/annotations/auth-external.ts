@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { describeBadChar } from '../validate.js';
+import { describeBadChar, parseBool } from '../validate.js';
 import { AnnotationError, type AnnotationFamily } from './types.js';
 
 /**
@@ -31,6 +31,13 @@ export interface AuthExternalAnnotation {
   resolveAtRequestTime: boolean;
   /** `resolver` arguments (IPv6 in brackets), from ModelOptions.resolvers. */
   resolvers: string[];
+  /**
+   * auth-always-set-cookie: the auth service's Set-Cookie reaches the client on every answer; by default
+   * (as ingress-nginx) only on the statuses nginx's add_header covers without `always` (2xx, 3xx), not on errors.
+   */
+  alwaysSetCookie: boolean;
+  /** signinRedirect holds $portico_escaped_request_uri, set by set_escape_uri (the set-misc module). */
+  escapeRedirect: boolean;
 }
 
 const OFF: AuthExternalAnnotation = {
@@ -41,6 +48,8 @@ const OFF: AuthExternalAnnotation = {
   responseHeaders: [],
   resolveAtRequestTime: false,
   resolvers: [],
+  alwaysSetCookie: false,
+  escapeRedirect: false,
 };
 
 /** URL characters without quotes, `$`, `;`, whitespace, backslash, braces, `#`, `<>` or `^|`. */
@@ -139,11 +148,11 @@ function renderedVariables(url: string): string {
 }
 
 export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
-  keys: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers'],
+  keys: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-always-set-cookie'],
   parse(input) {
     const url = input.get('auth-url')?.trim();
     if (url === undefined) {
-      for (const k of ['auth-method', 'auth-signin', 'auth-response-headers']) {
+      for (const k of ['auth-method', 'auth-signin', 'auth-response-headers', 'auth-always-set-cookie']) {
         if (input.get(k) !== undefined) input.warn(`${k} is ignored without auth-url`);
       }
       return OFF;
@@ -160,6 +169,7 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
     }
 
     let signinRedirect: string | undefined;
+    let escapeRedirect = false;
     const signin = input.get('auth-signin')?.trim();
     if (signin !== undefined) {
       const reason = checkAuthUrl(signin);
@@ -168,10 +178,16 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(param)) throw new AnnotationError('auth-signin-redirect-param', 'must be a query parameter name (letters, digits, "_" and "-")');
       // The `$` in the value: nginx variables this code chose, or the allowlisted ones checkAuthUrl let through.
       // A sign-in URL that already sets the redirect parameter (oauth2-proxy's `rd=$escaped_request_uri`)
-      // keeps it, as ingress-nginx does; otherwise Portico adds it.
+      // keeps it, as ingress-nginx does; otherwise Portico adds it. With the set-misc module the original
+      // URI is URL-escaped (location/auth-external.hbs), as ingress-nginx's $escaped_request_uri; without it
+      // an added rd= carries $request_uri and a written $escaped_request_uri the approximation of
+      // http/auth-external.hbs.
       const query = /\?(.*)$/.exec(signin)?.[1] ?? '';
       const setsParam = query.split('&').some((kv) => kv.split('=')[0] === param);
-      signinRedirect = renderedVariables(setsParam ? signin : `${signin}${signin.includes('?') ? '&' : '?'}${param}=$scheme://$http_host$request_uri`);
+      const wantsEscaped = !setsParam || /\$escaped_request_uri(?![A-Za-z0-9_])/.test(signin);
+      escapeRedirect = input.options.setMiscModule !== undefined && wantsEscaped;
+      const uri = escapeRedirect ? `$${ESCAPED_REQUEST_URI_VARIABLE}` : '$request_uri';
+      signinRedirect = renderedVariables(setsParam ? signin : `${signin}${signin.includes('?') ? '&' : '?'}${param}=$scheme://$http_host${uri}`);
     }
 
     const responseHeaders: AuthExternalAnnotation['responseHeaders'] = [];
@@ -198,6 +214,9 @@ export const authExternalFamily: AnnotationFamily<AuthExternalAnnotation> = {
     if (resolveAtRequestTime && resolvers.length === 0) {
       input.warn(`auth-url: host ${host} is resolved when requests arrive and no DNS resolver is configured; its requests answer 500`);
     }
-    return { url: target, method, location, signinRedirect, responseHeaders, resolveAtRequestTime, resolvers };
+    const alwaysRaw = input.get('auth-always-set-cookie');
+    const alwaysSetCookie = alwaysRaw === undefined ? false : parseBool(alwaysRaw);
+    if (alwaysSetCookie === undefined) throw new AnnotationError('auth-always-set-cookie', 'must be "true" or "false"');
+    return { url: target, method, location, signinRedirect, responseHeaders, resolveAtRequestTime, resolvers, alwaysSetCookie, escapeRedirect };
   },
 };

@@ -21,7 +21,7 @@ describe('CORS annotations', () => {
       anyOrigin: true,
       originRegex: undefined,
       allowMethods: 'GET, PUT, POST, DELETE, PATCH, OPTIONS',
-      allowHeaders: 'DNT, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Range, Authorization',
+      allowHeaders: 'DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization',
       exposeHeaders: '',
       allowCredentials: true,
       maxAge: 1728000,

@@ -67,7 +67,10 @@ function tokenList(key: string, value: string, re: RegExp, allowStar: boolean): 
     if (!re.test(item)) throw new AnnotationError(key, `${JSON.stringify(item)}: ${/[^A-Za-z0-9_-]/.test(item) ? describeBadChar(item) : 'invalid value'}`);
   }
   if (items.length > 100) throw new AnnotationError(key, 'more than 100 entries');
-  return items.join(', ');
+  // As ingress-nginx, the list goes out as written (its default headers have no spaces after the commas,
+  // byte for byte); only a list with other whitespace than spaces (tabs, line breaks) is rewritten.
+  const written = value.trim();
+  return /^[A-Za-z0-9_*, -]*$/.test(written) && !/,\s*,/.test(written) && !written.endsWith(',') && !written.startsWith(',') ? written : items.join(', ');
 }
 
 export const corsFamily: AnnotationFamily<CorsAnnotation> = {

@@ -97,8 +97,25 @@ export function resolveErrorBackends(
   }
 }
 
-/** A path whose Service has no endpoints (or does not exist) is served by the Ingress's default-backend. */
-export function withDefaultBackend(backend: Backend, annotations: { customHttpErrors: CustomHttpErrorsAnnotation }): Backend {
-  const alt = annotations.customHttpErrors.backend;
-  return backend.kind === 'unavailable' && alt ? alt : backend;
+/**
+ * A path whose Service has no endpoints (or does not exist) is served by the Ingress's default-backend, which
+ * gets the error-page headers with X-Code 503 as in ingress-nginx (its e2e annotations/default_backend.go:
+ * x-code=503, x-service-name of the missing Service). Where error pages or a stand-in may be asked for, the
+ * backend keeps the path's Service for X-Service-Name/-Port.
+ */
+export function withDefaultBackend(
+  backend: Backend,
+  annotations: { customHttpErrors: CustomHttpErrorsAnnotation },
+  ingress?: IngressRef,
+  ingressBackend?: IngressBackend,
+): Backend {
+  const c = annotations.customHttpErrors;
+  const svc = ingressBackend?.service;
+  const service = svc?.name ? { name: svc.name, port: String(svc.port?.number ?? svc.port?.name ?? '') } : undefined;
+  if (backend.kind === 'unavailable' && c.backend) {
+    if (!ingress || c.backend.kind !== 'upstream') return c.backend;
+    return { ...c.backend, service, standInFor: { code: 503, namespace: ingress.namespace, ingressName: ingress.name } };
+  }
+  if (backend.kind === 'upstream' && c.errorPages.length > 0 && service) return { ...backend, service };
+  return backend;
 }

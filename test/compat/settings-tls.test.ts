@@ -1,0 +1,72 @@
+// Replays kubernetes/ingress-nginx test/e2e/settings/tls.go, Context("should configure HSTS policy header"),
+// as real https requests through Portico's render pipeline, a real nginx and an echo backend.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { KubeObject } from '../../src/store/types.js';
+import { makeCertificate, tlsSecret, type TestCertificate } from '../support/certs.js';
+import { rawRequest } from '../support/http.js';
+import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
+import { CONFIGMAP_REF, configMap, singleIngress } from './compat-objects.js';
+
+const HOST = 'settings-tls';
+
+describe('ingress-nginx settings/tls.go: should configure HSTS policy header', () => {
+  let backends: Backends;
+  let cert: TestCertificate;
+  const scenarios: Scenario[] = [];
+  const objects = (data: Record<string, string>): KubeObject[] => [
+    INGRESS_CLASS,
+    ...serviceFor('default', 'echo', [backends.by.echo!]),
+    tlsSecret('default', 'settings-tls', cert),
+    singleIngress(HOST, HOST, 'echo', { tlsSecret: 'settings-tls' }),
+    configMap(data),
+  ];
+  const start = async (data: Record<string, string>): Promise<Scenario> => {
+    const s = await startScenario(objects(data), CONFIGMAP_REF);
+    scenarios.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    backends = await startBackends('echo');
+    cert = await makeCertificate(HOST);
+  });
+  afterAll(async () => {
+    for (const s of scenarios) await s.stop();
+    await backends?.stopAll();
+  });
+
+  // It("setting max-age parameter")
+  test('setting max-age parameter', async () => {
+    const s = await start({ 'hsts-max-age': '86400' });
+    expect((await s.getTls(HOST, '/')).headers['strict-transport-security']).toBe('max-age=86400; includeSubDomains');
+  });
+
+  // It("setting includeSubDomains parameter")
+  test('setting includeSubDomains parameter', async () => {
+    const s = await start({ 'hsts-max-age': '86400', 'hsts-include-subdomains': 'false' });
+    expect((await s.getTls(HOST, '/')).headers['strict-transport-security']).toBe('max-age=86400');
+  });
+
+  // It("setting preload parameter")
+  test('setting preload parameter', async () => {
+    const s = await start({ 'hsts-max-age': '86400', 'hsts-preload': 'true', 'hsts-include-subdomains': 'false' });
+    expect((await s.getTls(HOST, '/')).headers['strict-transport-security']).toBe('max-age=86400; preload');
+  });
+
+  // It("overriding what's set from the upstream"): read raw, as the e2e does with curl, so a doubled header shows.
+  test("overriding what's set from the upstream", async () => {
+    const s = await start({ 'hsts-max-age': '86400', 'hsts-preload': 'true', 'hsts-include-subdomains': 'false' });
+    const r = await rawRequest({ port: s.httpsPort, host: HOST, tls: true, headers: { 'x-echo-response-header': 'Strict-Transport-Security: max-age=3600; preload' } });
+    expect(r.status).toBe(200);
+    const raw = r.rawHead!.toLowerCase();
+    expect(raw).toContain('strict-transport-security: max-age=86400; preload');
+    expect(raw).not.toContain('strict-transport-security: max-age=3600; preload');
+  });
+
+  // The other way round: hsts "false" leaves the backend's own header alone (ingress-nginx sets none then).
+  test('with hsts "false" the backend\'s own header passes unchanged', async () => {
+    const s = await start({ hsts: 'false' });
+    const r = await s.getTls(HOST, '/', { headers: { 'x-echo-response-header': 'Strict-Transport-Security: max-age=3600' } });
+    expect(r.headers['strict-transport-security']).toBe('max-age=3600');
+  });
+});
