@@ -126,7 +126,10 @@ describe('security corpus through portico render and a real nginx', () => {
   test('none of the hostile text is in nginx.conf', () => {
     const found = cases.filter((c) => conf.includes(c.marker)).map((c) => `${c.name}: ${c.marker}`);
     expect(found).toEqual([]);
-    for (const re of [/ssl_engine/, /load_module/, /_by_lua/, /\binclude\b/, /6666/, /\/etc\//, /pwnsecret/, /corpus/]) expect([String(re), re.test(conf)]).toEqual([String(re), false]);
+    // The only modules loaded are Debian's that Portico itself asks for (headers-more for server-tokens), by fixed lines.
+    const ownModules = /^load_module "?\/usr\/lib\/nginx\/modules\/(ngx_http_headers_more_filter_module|ndk_http_module|ngx_http_set_misc_module)\.so"?;$/gm;
+    const rest = conf.replace(ownModules, '');
+    for (const re of [/ssl_engine/, /load_module/, /_by_lua/, /\binclude\b/, /6666/, /\/etc\//, /pwnsecret/, /corpus/]) expect([String(re), re.test(rest)]).toEqual([String(re), false]);
     expect(conf).not.toMatch(/[^\x20-\x7e\n]/);
   });
 

@@ -150,6 +150,8 @@ export type Backend =
       sslName?: string;
       /** x-forwarded-prefix: sent upstream as X-Forwarded-Prefix. */
       forwardedPrefix?: string;
+      /** backend-protocol FCGI: fastcgi_index and every fastcgi_param (annotations/fastcgi.ts). */
+      fastcgi?: import('./annotations/fastcgi.js').FastcgiSettings;
       /** The location sets a proxy header of its own, so it must repeat the http-level set (see build.ts). */
       ownProxyHeaders?: boolean;
       /** The Ingress path's Service, sent to error backends as X-Service-Name/-Port (annotations/custom-http-errors.ts). */
@@ -160,7 +162,7 @@ export type Backend =
   /** No Service, no such port or no endpoints: nginx answers with this status itself. */
   | { kind: 'unavailable'; status: number; reason: string };
 
-export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS';
+export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS' | 'FCGI';
 
 export type LocationModifier = '=' | '^~' | '' | '~*';
 

@@ -29,7 +29,15 @@ export interface Backend {
  * paths) it answers https.
  */
 export async function startEchoBackend(name: string, host = '127.0.0.1', tls?: { certFile: string; keyFile: string }): Promise<Backend> {
-  const args = [join(here, 'echo-server.mjs'), name, '0', host, ...(tls ? [tls.certFile, tls.keyFile] : [])];
+  return startBackendProcess(name, [join(here, 'echo-server.mjs'), name, '0', host, ...(tls ? [tls.certFile, tls.keyFile] : [])]);
+}
+
+/** A FastCGI responder (test/support/fastcgi-server.mjs): answers with the parameters and body it received, as JSON. */
+export async function startFastcgiBackend(name: string, host = '127.0.0.1'): Promise<Backend> {
+  return startBackendProcess(name, [join(here, 'fastcgi-server.mjs'), name, '0', host]);
+}
+
+async function startBackendProcess(name: string, args: string[]): Promise<Backend> {
   const child = execa('node', args, { reject: false, buffer: false });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`backend ${name} did not start`)), 10000);

@@ -1,9 +1,12 @@
 import type { BackendProtocol } from '../types.js';
+import { parseFastcgi, type FastcgiSettings } from './fastcgi.js';
 import { AnnotationError, type AnnotationFamily } from './types.js';
 
 export interface BackendProtocolAnnotation {
-  /** backend-protocol: how nginx talks to the Service (HTTP, HTTPS, GRPC, GRPCS). */
+  /** backend-protocol: how nginx talks to the Service (HTTP, HTTPS, GRPC, GRPCS, FCGI). */
   protocol: BackendProtocol;
+  /** FCGI only: fastcgi-index and the fastcgi-params-configmap parameters (annotations/fastcgi.ts). */
+  fastcgi?: FastcgiSettings;
 }
 
 const PROTOCOLS: Record<string, BackendProtocol> = {
@@ -11,21 +14,22 @@ const PROTOCOLS: Record<string, BackendProtocol> = {
   HTTPS: 'HTTPS',
   GRPC: 'GRPC',
   GRPCS: 'GRPCS',
+  FCGI: 'FCGI',
   // AUTO_HTTP lets ingress-nginx pick the upstream HTTP version; nginx proxies with HTTP/1.1 either way.
   AUTO_HTTP: 'HTTP',
 };
 
 export const backendProtocolFamily: AnnotationFamily<BackendProtocolAnnotation> = {
-  keys: ['backend-protocol'],
+  keys: ['backend-protocol', 'fastcgi-index', 'fastcgi-params-configmap'],
   parse(input) {
     const raw = input.get('backend-protocol');
-    if (raw === undefined) return { protocol: 'HTTP' };
-    const v = raw.trim().toUpperCase();
+    const v = raw === undefined ? 'HTTP' : raw.trim().toUpperCase();
     const protocol = PROTOCOLS[v];
-    if (!protocol) {
-      const why = v === 'FCGI' ? 'FCGI is not supported by Portico' : 'must be HTTP, HTTPS, GRPC, GRPCS or AUTO_HTTP';
-      throw new AnnotationError('backend-protocol', why);
-    }
+    if (!protocol) throw new AnnotationError('backend-protocol', 'must be HTTP, HTTPS, GRPC, GRPCS, FCGI or AUTO_HTTP');
+    if (protocol === 'FCGI') return { protocol, fastcgi: parseFastcgi(input) };
+    // As in ingress-nginx, the fastcgi-* keys only matter beside backend-protocol: FCGI.
+    const stray = ['fastcgi-index', 'fastcgi-params-configmap'].filter((k) => input.get(k) !== undefined);
+    if (stray.length > 0) input.warn(`${stray.join(' and ')} ${stray.length > 1 ? 'are' : 'is'} ignored without backend-protocol: FCGI`);
     return { protocol };
   },
 };

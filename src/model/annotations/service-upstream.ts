@@ -66,6 +66,7 @@ export function withProtocol(
     hostHeader: annotations.upstreamHeaders.vhost,
     sslName: annotations.upstreamHeaders.vhost?.replace(/:\d+$/, ''),
     forwardedPrefix: annotations.upstreamHeaders.xForwardedPrefix,
+    fastcgi: annotations.backendProtocol.fastcgi,
   };
 }
 
