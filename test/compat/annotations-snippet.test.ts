@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { installedHeadersMore } from '../../src/cli/options.js';
 import { DEFAULT_MODEL_OPTIONS } from '../../src/model/types.js';
-import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
+import { INGRESS_CLASS, renderChecked, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
 import { CONFIGMAP_REF, configMap, singleIngress } from './compat-objects.js';
 
 const P = 'nginx.ingress.kubernetes.io';
@@ -47,6 +47,14 @@ describe('ingress-nginx annotations/snippet.go', () => {
     const s = await start('noconfigurationsnippet.foo.com', { allowSnippetAnnotations: true, ...CONFIGMAP_REF }, { 'allow-snippet-annotations': 'false' });
     const r = await s.get('noconfigurationsnippet.foo.com', '/');
     expect([r.status, r.headers.foo1]).toEqual([200, undefined]);
+  });
+
+  // Difference: ingress-nginx's nginx has headers-more built in; Portico loads Debian's module only for
+  // server-tokens "false" (its default), so with "true" a more_set_headers snippet fails `nginx -t`
+  // (README, "Differences from ingress-nginx").
+  test('with server-tokens "true" a more_set_headers snippet fails nginx -t', async () => {
+    const objects = [INGRESS_CLASS, singleIngress('tokens', 'tokens.foo.com', 'echo', { annotations: { [`${P}/configuration-snippet`]: SNIPPET } }), configMap({ 'server-tokens': 'true' })];
+    await expect(renderChecked(objects, { headersMoreModule, allowSnippetAnnotations: true, ...CONFIGMAP_REF })).rejects.toThrow(/unknown directive "more_set_headers"/);
   });
 
   // The default of both: no flag, no ConfigMap key, the snippet is dropped and the Ingress still served.
