@@ -122,7 +122,8 @@ const PARSERS: { [K in keyof ProxySettings]: [string, (value: string) => ProxySe
   nextUpstream: ['proxy-next-upstream', nextUpstream],
   // nginx takes any count (ingress-nginx passes the number through); 999999 is the six digits count() reads.
   nextUpstreamTries: ['proxy-next-upstream-tries', count(0, 999_999)],
-  nextUpstreamTimeout: ['proxy-next-upstream-timeout', seconds(0, 86400)],
+  // ingress-nginx passes any count of seconds (its e2e sets 999999); nginx takes it (999999000 ms fits its msec).
+  nextUpstreamTimeout: ['proxy-next-upstream-timeout', seconds(0, 999_999)],
   requestBuffering: ['proxy-request-buffering', onOff],
 };
 

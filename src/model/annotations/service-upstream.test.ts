@@ -1,6 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { snapshotFromObjects } from '../../store/snapshot.js';
-import type { KubeObject } from '../../store/types.js';
+import type { ConfigMap, KubeObject } from '../../store/types.js';
+import { parseFamily } from '../../../test/support/annotation-input.js';
+import { parseGlobalConfig } from '../config.js';
+import { serviceUpstreamFamily } from './service-upstream.js';
 import { buildModel } from '../build.js';
 import { DEFAULT_MODEL_OPTIONS } from '../types.js';
 
@@ -72,5 +75,21 @@ describe('service-upstream, default-backend and aliases in the model', () => {
     expect(m.servers.find((s) => s.host === 'zz.test')?.serverNames).toEqual(['zz.test', 'shared.test']);
     expect(m.servers.find((s) => s.host === 'aa.test')?.serverNames).toEqual(['aa.test']);
     expect(m.warnings.map((w) => w.message)).toContainEqual('server-alias shared.test on host aa.test ignored: shared.test is already an alias of host zz.test');
+  });
+});
+
+describe('service-upstream ConfigMap key', () => {
+  const globalOn = (): Record<string, unknown> => parseGlobalConfig({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'service-upstream': 'true' } } as ConfigMap).config as never;
+
+  test('is every Ingress default; the annotation overrides it either way', () => {
+    expect(parseFamily(serviceUpstreamFamily, {}, { config: globalOn() }).result).toEqual({ enabled: true });
+    expect(parseFamily(serviceUpstreamFamily, { 'service-upstream': 'false' }, { config: globalOn() }).result).toEqual({ enabled: false });
+    expect(parseFamily(serviceUpstreamFamily, {}, { config: parseGlobalConfig(undefined).config }).result).toEqual({ enabled: false });
+  });
+
+  test('a value other than true/false is a ConfigMap issue and the default stays', () => {
+    const { config, issues } = parseGlobalConfig({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'service-upstream': 'yes please' } } as ConfigMap);
+    expect(issues).toEqual([{ key: 'service-upstream', reason: 'must be "true" or "false"; the default is kept' }]);
+    expect(parseFamily(serviceUpstreamFamily, {}, { config }).result).toEqual({ enabled: false });
   });
 });

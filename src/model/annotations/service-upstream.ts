@@ -3,7 +3,7 @@ import type { IngressBackend } from '../../store/types.js';
 import { resolveService, type EndpointChecks, type ResolvedService } from '../backends.js';
 import { checkEndpointAddress } from '../endpoint-addresses.js';
 import type { Backend } from '../types.js';
-import { checkPortNumber } from '../validate.js';
+import { checkPortNumber, parseBool } from '../validate.js';
 import type { BackendProtocolAnnotation } from './backend-protocol.js';
 import type { UpstreamHeadersAnnotation } from './upstream-headers.js';
 import { boolAnnotation } from './redirect-common.js';
@@ -17,7 +17,17 @@ export interface ServiceUpstreamAnnotation {
 export const serviceUpstreamFamily: AnnotationFamily<ServiceUpstreamAnnotation> = {
   keys: ['service-upstream'],
   parse(input) {
-    return { enabled: boolAnnotation(input, 'service-upstream') ?? false };
+    // As ingress-nginx: the ConfigMap key is every Ingress's default, the annotation overrides it either way.
+    const global = (input.config.extra.serviceUpstream as boolean | undefined) ?? false;
+    return { enabled: boolAnnotation(input, 'service-upstream') ?? global };
+  },
+  globalKeys: {
+    'service-upstream': (extra, value) => {
+      const b = parseBool(value);
+      if (b === undefined) return 'must be "true" or "false"';
+      extra.serviceUpstream = b;
+      return undefined;
+    },
   },
 };
 
