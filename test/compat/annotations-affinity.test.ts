@@ -1,11 +1,30 @@
-// Replays kubernetes/ingress-nginx test/e2e/annotations/affinity.go ("affinity session-cookie-name") as real
-// requests through Portico's render pipeline, a real nginx (http and https) and an echo backend.
+// Replays kubernetes/ingress-nginx test/e2e/annotations/affinity.go ("affinity session-cookie-name", every It)
+// as real requests through Portico's render pipeline, a real nginx (http and https) and an echo backend.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { KubeObject } from '../../src/store/types.js';
 import { makeCertificate, tlsSecret } from '../support/certs.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
 import { singleIngress } from './compat-objects.js';
 
 const P = 'nginx.ingress.kubernetes.io';
+/** One Ingress, two Prefix paths (/something, /somewhereelse) to the same Service. */
+function twoPathIngress(host: string, annotations: Record<string, string>): KubeObject {
+  const path = (p: string) => ({ path: p, pathType: 'Prefix', backend: { service: { name: 'echo', port: { number: 80 } } } });
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: host, namespace: 'default', annotations, creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { ingressClassName: 'portico', rules: [{ host, http: { paths: [path('/something'), path('/somewhereelse')] } }] },
+  } as KubeObject;
+}
+
+/** framework.NewSingleIngress with host "": a rule without a host. */
+function noHostIngress(name: string, annotations: Record<string, string>): KubeObject {
+  const ing = singleIngress(name, 'unused', 'echo', { annotations }) as KubeObject & { spec: { rules: Array<{ host?: string }> } };
+  delete ing.spec.rules[0]!.host;
+  return ing;
+}
+
 const cookieOf = (headers: Record<string, unknown>): string => ([headers['set-cookie']].flat()[0] as string | undefined) ?? '';
 
 describe('ingress-nginx annotations/affinity.go', () => {
@@ -24,6 +43,17 @@ describe('ingress-nginx annotations/affinity.go', () => {
       singleIngress('tls', 'tls.foo.com', 'echo', { tlsSecret: 'tls-foo', annotations: affinity({ [`${P}/session-cookie-secure`]: 'false' }) }),
       singleIngress('separate1', 'separate.foo.com', 'echo', { path: '/foo/bar', annotations: { [`${P}/affinity`]: 'cookie' } }),
       singleIngress('separate2', 'separate.foo.com', 'echo', { path: '/foo' }),
+      singleIngress('sticky', 'sticky.foo.com', 'echo', { annotations: affinity({}) }),
+      singleIngress('change', 'change.foo.com', 'echo', { annotations: affinity({}) }),
+      singleIngress('path', 'path.foo.com', 'echo', { path: '/something', annotations: affinity({}) }),
+      twoPathIngress('morethanonerule.foo.com', affinity({})),
+      singleIngress('cookieexpires', 'cookieexpires.foo.com', 'echo', {
+        annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-name`]: 'ExpiresCookie', [`${P}/session-cookie-expires`]: '172800', [`${P}/session-cookie-max-age`]: '259200' },
+      }),
+      singleIngress('useregex', 'useregex.foo.com', 'echo', { path: '/foo/.*', pathType: 'ImplementationSpecific', annotations: affinity({ [`${P}/use-regex`]: 'true', [`${P}/session-cookie-path`]: '/foo/bar' }) }),
+      singleIngress('useregexwarn', 'useregexwarn.foo.com', 'echo', { path: '/foo/.*', pathType: 'ImplementationSpecific', annotations: affinity({ [`${P}/use-regex`]: 'true' }) }),
+      noHostIngress('default-no-host', affinity({})),
+      singleIngress('alias', 'foo.com', 'echo', { path: '/bar', annotations: affinity({ [`${P}/server-alias`]: 'a1.foo.com,a2.foo.com' }) }),
     ]);
   });
   afterAll(async () => {
@@ -57,5 +87,81 @@ describe('ingress-nginx annotations/affinity.go', () => {
   test('should not set affinity across all server locations when using separate ingresses', async () => {
     expect((await s.get('separate.foo.com', '/foo')).headers['set-cookie']).toBeUndefined();
     expect(cookieOf((await s.get('separate.foo.com', '/foo/bar')).headers)).toContain('Path=/foo/bar');
+  });
+
+  // It("should set sticky cookie SERVERID")
+  test('should set sticky cookie SERVERID', async () => {
+    const r = await s.get('sticky.foo.com', '/');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toContain('SERVERID=');
+  });
+
+  // It("should set the path to /something on the generated cookie")
+  test('should set the path to /something on the generated cookie', async () => {
+    const r = await s.get('path.foo.com', '/something');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toContain('Path=/something');
+  });
+
+  // It("does not set the path to / on the generated cookie if there's more than one rule referring to the same backend")
+  test("does not set the path to / on the generated cookie if there's more than one rule referring to the same backend", async () => {
+    for (const path of ['/something', '/somewhereelse']) {
+      const r = await s.get('morethanonerule.foo.com', path);
+      expect(r.status).toBe(200);
+      expect(cookieOf(r.headers)).toContain(`Path=${path}`);
+    }
+  });
+
+  // It("should set cookie with expires")
+  test('should set cookie with expires', async () => {
+    const r = await s.get('cookieexpires.foo.com', '/');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toContain('Max-Age=259200');
+    // Difference: ingress-nginx also sends Expires=<now + session-cookie-expires>; open-source nginx cannot
+    // compute a date per response without Lua, so Portico sends Max-Age only (README "Differences from ingress-nginx").
+    expect(cookieOf(r.headers)).not.toContain('Expires=');
+  });
+
+  // It("should work with use-regex annotation and session-cookie-path")
+  test('should work with use-regex annotation and session-cookie-path', async () => {
+    const r = await s.get('useregex.foo.com', '/foo/bar');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toContain('Path=/foo/bar');
+    expect(cookieOf(r.headers)).toContain('SERVERID=');
+  });
+
+  // It("should warn user when use-regex is true and session-cookie-path is not set")
+  test('should warn user when use-regex is true and session-cookie-path is not set', async () => {
+    expect((await s.get('useregexwarn.foo.com', '/foo/bar')).status).toBe(200);
+    expect(s.model.warnings.map((w) => `${w.object}: ${w.message}`)).toContainEqual(expect.stringMatching(/^Ingress default\/useregexwarn: .*session-cookie-path should be set when use-regex is true/));
+  });
+
+  // It("should set sticky cookie without host")
+  test('should set sticky cookie without host', async () => {
+    const r = await s.get('any.host', '/');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toContain('SERVERID=');
+  });
+
+  // It("should work with server-alias annotation")
+  test('should work with server-alias annotation', async () => {
+    for (const host of ['foo.com', 'a1.foo.com', 'a2.foo.com']) {
+      const r = await s.get(host, '/bar');
+      expect([r.status, r.echo?.host]).toEqual([200, host]);
+      expect(cookieOf(r.headers)).toContain('SERVERID=');
+    }
+  });
+
+  // It("should change cookie name on ingress definition change")
+  test('should change cookie name on ingress definition change', async () => {
+    expect(cookieOf((await s.get('change.foo.com', '/')).headers)).toContain('SERVERID');
+    await s.update([
+      INGRESS_CLASS,
+      ...serviceFor('default', 'echo', [backends.by.echo!]),
+      singleIngress('change', 'change.foo.com', 'echo', { annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-name`]: 'OTHERCOOKIENAME' } }),
+    ]);
+    const r = await s.get('change.foo.com', '/');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toContain('OTHERCOOKIENAME');
   });
 });

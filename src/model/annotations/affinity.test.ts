@@ -37,6 +37,14 @@ describe('affinity: cookie', () => {
     expect(r.warnings.join('\n')).toMatch(/persistent is not available/);
   });
 
+  test('use-regex without session-cookie-path warns, as ingress-nginx', () => {
+    expect(parse({ affinity: 'cookie', 'use-regex': 'true' }).warnings).toEqual([
+      'session-cookie-path should be set when use-regex is true: the cookie Path is otherwise the path regex, taken literally by browsers',
+    ]);
+    expect(parse({ affinity: 'cookie', 'use-regex': 'true', 'session-cookie-path': '/foo' }).warnings).toEqual([]);
+    expect(parse({ affinity: 'cookie', 'use-regex': 'false' }).warnings).toEqual([]);
+  });
+
   test('session-cookie-name: any RFC 6265 token, as ingress-nginx (".", "-" included)', () => {
     for (const name of ['my-cookie', 'session.id', "x!#%&'*+-.^_`|~"]) {
       expect([name, parse({ affinity: 'cookie', 'session-cookie-name': name }).result?.cookie]).toEqual([name, name]);

@@ -68,6 +68,9 @@ export const affinityFamily: AnnotationFamily<AffinityAnnotation> = {
     if (path !== undefined) {
       const r = checkLiteralPath(path);
       if (r) throw new AnnotationError('session-cookie-path', r);
+    } else if (input.get('use-regex')?.trim().toLowerCase() === 'true') {
+      // As ingress-nginx: the cookie's Path is then the location's regex, which browsers take literally.
+      input.warn('session-cookie-path should be set when use-regex is true: the cookie Path is otherwise the path regex, taken literally by browsers');
     }
     const maxAgeRaw = input.get('session-cookie-max-age');
     const expiresRaw = input.get('session-cookie-expires');

@@ -45,6 +45,14 @@ describe('CORS annotations', () => {
     expect(originPattern('web+app.x://a.test').pattern).toBe('web\\+app\\.x://a\\.test');
   });
 
+  test('an origin without a scheme is skipped with a warning, as ingress-nginx; with none left the default "*" applies', () => {
+    const some = parse({ 'enable-cors': 'true', 'cors-allow-origin': 'origin.test:8080, https://a.test' });
+    expect([some.result?.anyOrigin, some.result?.originRegex]).toEqual([false, '^(https://a\\.test)$']);
+    expect(some.warnings).toEqual(['cors-allow-origin "origin.test:8080" is skipped: an origin is SCHEME://HOST[:PORT] (a browser always sends the scheme)']);
+    expect(parse({ 'enable-cors': 'true', 'cors-allow-origin': 'foo.bar.com' }).result?.anyOrigin).toBe(true);
+    expect(parse({ 'enable-cors': 'true', 'cors-allow-origin': '   ' }).result?.anyOrigin).toBe(true);
+  });
+
   test('"*" in the list means any origin', () => {
     expect(parse({ 'enable-cors': 'true', 'cors-allow-origin': 'https://a.test, *' }).result?.anyOrigin).toBe(true);
   });

@@ -40,6 +40,9 @@ const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
 /** Any URI scheme (RFC 3986: a letter, then letters, digits, "+", "-", "."), e.g. `tauri://localhost` as ingress-nginx allows. */
 const ORIGIN_RE = new RegExp(`^(?<scheme>[a-z][a-z0-9+.-]{0,31})://(?<wild>\\*\\.)?(?<host>${LABEL}(\\.${LABEL})*)(?<port>:\\d{1,5})?$`);
 
+/** HOST[:PORT] with no scheme, e.g. `origin.cors.com:8080` (skipped, not refused). */
+const SCHEMELESS_ORIGIN_RE = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*(:\\d{1,5})?$`);
+
 /** One origin (`https://a.example.com`, `https://*.example.com`, `http://x:8080`) as an anchored regex. */
 export function originPattern(value: string): { pattern?: string; reason?: string } {
   const v = value.toLowerCase();
@@ -88,15 +91,22 @@ export const corsFamily: AnnotationFamily<CorsAnnotation> = {
 
     const originRaw = input.get('cors-allow-origin') ?? '*';
     const origins = originRaw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const anyOrigin = origins.length === 0 || origins.includes('*');
     const patterns: string[] = [];
     for (const o of origins) {
       if (o === '*') continue;
+      // As ingress-nginx, a HOST[:PORT] without a scheme (a browser never sends one) is skipped with a
+      // warning and the other origins still apply; any other malformed origin is still refused.
+      if (SCHEMELESS_ORIGIN_RE.test(o.toLowerCase())) {
+        input.warn(`cors-allow-origin ${JSON.stringify(o)} is skipped: an origin is SCHEME://HOST[:PORT] (a browser always sends the scheme)`);
+        continue;
+      }
       const { pattern, reason } = originPattern(o);
       if (reason) throw new AnnotationError('cors-allow-origin', reason);
       patterns.push(pattern!);
     }
     if (patterns.length > 100) throw new AnnotationError('cors-allow-origin', 'more than 100 origins');
+    // No usable origin left (only skipped ones, or a blank value) is the default "*", as in ingress-nginx.
+    const anyOrigin = patterns.length === 0 || origins.includes('*');
 
     const allowMethods = tokenList('cors-allow-methods', input.get('cors-allow-methods') ?? CORS_DEFAULTS.allowMethods, /^[A-Za-z]{1,32}$/, false);
     const allowHeaders = tokenList('cors-allow-headers', input.get('cors-allow-headers') ?? CORS_DEFAULTS.allowHeaders, /^[A-Za-z0-9_-]{1,128}$/, true);
