@@ -243,6 +243,9 @@ const CONFIG_KEYS: Record<string, readonly string[]> = {
   'compute-full-forwarded-for': BOOLS,
   'use-proxy-protocol': BOOLS,
   'load-balance': ['round_robin', 'ewma', 'least_conn', 'x'],
+  'service-upstream': BOOLS,
+  'hsts-preload': BOOLS,
+  'disable-ipv6': BOOLS,
 };
 
 /** Data for the ConfigMap passed with --configmap: a few keys, mostly values of their kind, some of any kind. */
