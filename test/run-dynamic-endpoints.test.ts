@@ -82,6 +82,8 @@ describe('portico run --dynamic-endpoints: endpoint changes without a reload', (
     // Counted once nginx runs workers on the new config: those may answer a moment before the count.
     await waitFor(async () => (await counters()).reloads === before.reloads! + 1, 5000, 'one reload counted');
     expect(await answering(ctl, 'dyn.test', 6)).toEqual(['beta']);
+    // Workers the reload retired may still take a connection for a moment (and know no other.test).
+    await waitFor(async () => (await answering(ctl, 'other.test', 6)).join() === 'beta', 5000, 'other.test from the new workers only');
     expect(await answering(ctl, 'other.test', 6)).toEqual(['beta']);
   });
 
