@@ -171,7 +171,7 @@ export async function startController(opts: ControllerOptions = {}): Promise<Run
       if (!exitedYet) child.kill('SIGTERM');
       const code = await exited;
       // A controller that fails on its way out says why in its last log lines: show them beside the failure.
-      if (typeof code === 'number' && code !== 0) console.error(`portico run exited ${String(code)}; its last log lines:\n${logs.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`);
+      if (typeof code === 'number' && code !== 0) console.error(`portico run exited ${String(code)}; its last log lines:\n${logs.slice(-15).map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${stderr.slice(-3000)}`);
       const leftover = await killLeftoverNginx(stateDir);
       if (leftover && code === 0) throw new Error('the controller exited 0 but left its nginx running');
       await rm(base, { recursive: true, force: true }).catch(() => undefined);
