@@ -54,6 +54,9 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
   const inodes = new Map<string, number>();
   /** Files waiting for a write in place to settle (their later events are part of the same wait). */
   const settling = new Set<string>();
+  /** Those waits, so that stop() sees them out: a read they queue after stop would log past the logger's end. */
+  const waits = new Set<Promise<void>>();
+  let stopped = false;
 
   /**
    * Resolves once `file` can be read whole: at once when it is not the inode last read (created, or
@@ -115,7 +118,7 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
 
   const enqueue = (event: 'add' | 'change' | 'unlink', file: string) => {
     queue = queue.then(async () => {
-      if (!synced) return;
+      if (!synced || stopped) return;
       if (event === 'unlink') {
         inodes.delete(file);
         if (!files.has(file)) return;
@@ -134,10 +137,12 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
     if (event === 'unlink') return enqueue(event, file);
     if (!isManifestFile(file) || settling.has(file)) return;
     settling.add(file);
-    void whenWritten(file).finally(() => {
+    const wait = whenWritten(file).finally(() => {
       settling.delete(file);
+      waits.delete(wait);
       enqueue(event, file);
     });
+    waits.add(wait);
   };
 
   const ignored = (path: string, stats?: { isFile(): boolean }) => {
@@ -176,7 +181,9 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
       onChange('initial read');
     },
     async stop() {
+      stopped = true;
       await watcher?.close();
+      await Promise.all(waits);
       await queue;
     },
     /** Every file read again, in the event queue (a file event lost or coalesced away is made good). */
