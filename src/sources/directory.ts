@@ -66,7 +66,7 @@ export function createDirectorySource(opts: DirectorySourceOptions): Source {
     let last = await stat(file).catch(() => undefined);
     if (!last || last.ino !== inodes.get(file)) return;
     let stillSince = Date.now();
-    while (Date.now() - stillSince < WRITE_SETTLE_MS) {
+    while (Date.now() - stillSince < WRITE_SETTLE_MS && !stopped) {
       await sleep(50);
       const now = await stat(file).catch(() => undefined);
       if (!now || now.ino !== last.ino) return; // removed (its unlink follows), or replaced whole
