@@ -168,14 +168,17 @@ describe('item 5: a TLS Secret nginx would refuse falls back to the default cert
     ['a 1024-bit RSA key', () => weak, /ee key too small/],
   ])('%s: https still answers, with the default certificate, and a warning names the Secret, the Ingress and the reason', async (_what, pair, reason) => {
     // Each case starts from the good Secret in force (also after an earlier case failed).
+    // Each step waits until no worker of the config before it still accepts (see workersSettled): a
+    // lingering worker of the previous case's config would otherwise answer for the new one.
     await ctl.writeFile('secret.yaml', [tlsSecret('default', 'secure-tls', good)]);
-    await waitFor(async () => (await httpsCertCN(ctl, 'secure.test').catch(() => undefined))?.cn === 'secure.test', 20000, 'the host certificate');
+    await waitFor(async () => (await httpsCertCN(ctl, 'secure.test').catch(() => undefined))?.cn === 'secure.test' && (await ctl.workersSettled()), 20000, 'the host certificate');
     await ctl.writeFile('secret.yaml', [tlsSecret('default', 'secure-tls', pair())]);
-    await waitFor(async () => (await httpsCertCN(ctl, 'secure.test')).org === 'Portico', 20000, 'the default certificate presented');
+    const warned = () => ctl.logs.find((l) => l.level === 'warn' && /Secret default\/secure-tls/.test(l.message) && reason.test(l.message));
+    await waitFor(async () => warned() !== undefined, 20000, 'the warning for this Secret');
+    await waitFor(async () => (await httpsCertCN(ctl, 'secure.test')).org === 'Portico' && (await ctl.workersSettled()), 20000, 'the default certificate presented');
     expect(await httpsCertCN(ctl, 'secure.test')).toMatchObject({ status: 200, org: 'Portico', service: 'secure' });
     expect((await ctl.get('secure.test', '/')).status).toBe(308);
-    const warning = ctl.logs.find((l) => l.level === 'warn' && /Secret default\/secure-tls/.test(l.message) && reason.test(l.message));
-    expect(warning?.message).toMatch(/^warning: Ingress default\/secure: TLS for host secure\.test: Secret default\/secure-tls: .*; serving the default certificate$/);
+    expect(warned()?.message).toMatch(/^warning: Ingress default\/secure: TLS for host secure\.test: Secret default\/secure-tls: .*; serving the default certificate$/);
     expect(ctl.logs.filter((l) => /excluded|nginx -t failed/.test(JSON.stringify(l)))).toEqual([]);
   });
 });

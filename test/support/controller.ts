@@ -1,5 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -66,9 +67,39 @@ export interface RunningController {
   metric(name: string, labels?: Record<string, string>): Promise<number | undefined>;
   /** Waits until a request answers with the given backend (echo service name) or status. */
   waitForBackend(host: string, path: string, service: string | null, status?: number, timeoutMs?: number): Promise<Reply>;
+  /**
+   * True when nginx runs only the workers of one config: no worker of an earlier config still accepts.
+   * After a reload the nginx master waits 100 ms before it tells the old workers to stop accepting, so for
+   * that long a new connection may meet the config before last; a test that asserts what the newest
+   * config serves waits for this first.
+   */
+  workersSettled(): Promise<boolean>;
   /** Resolves with the exit code. */
   exited: Promise<number | undefined>;
   stop(): Promise<number | undefined>;
+}
+
+/** The command lines of the nginx master's children (workers, cache manager, cache loader). */
+async function nginxChildren(stateDir: string): Promise<string[]> {
+  const master = Number((await readFile(join(stateDir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
+  if (!master) return [];
+  const pids = (await readFile(`/proc/${master}/task/${master}/children`, 'utf8').catch(() => '')).split(' ').filter((p) => p.trim() !== '');
+  const lines = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')));
+  return lines.map((l) => l.replace(/\0/g, ' ').trim()).filter((l) => l !== '');
+}
+
+/** nginx.conf's worker_processes, as nginx reads it ("auto": one per online CPU). */
+async function configuredWorkers(stateDir: string): Promise<number> {
+  const conf = await readFile(join(stateDir, 'nginx.conf'), 'utf8').catch(() => '');
+  const value = /^\s*worker_processes\s+(\S+);/m.exec(conf)?.[1] ?? '1';
+  return value === 'auto' ? availableParallelism() : Number(value);
+}
+
+async function nginxWorkersSettled(stateDir: string): Promise<boolean> {
+  const children = await nginxChildren(stateDir);
+  if (children.some((c) => c.includes('shutting down'))) return false;
+  const accepting = children.filter((c) => c.startsWith('nginx: worker process'));
+  return accepting.length > 0 && accepting.length <= (await configuredWorkers(stateDir));
 }
 
 /**
@@ -166,6 +197,7 @@ export async function startController(opts: ControllerOptions = {}): Promise<Run
       );
       return last!;
     },
+    workersSettled: () => nginxWorkersSettled(stateDir),
     exited,
     stop: async () => {
       if (!exitedYet) child.kill('SIGTERM');
