@@ -131,8 +131,8 @@ ${eps}
 `;
 }
 
-export function commonYaml() {
-  const c = wildcardCert();
+/** `cert` lets a caller reuse one certificate across runs (scripts/render-compare compares outputs byte for byte). */
+export function commonYaml(c = wildcardCert()) {
   const crt = Buffer.from(c.cert).toString('base64');
   const key = Buffer.from(c.key).toString('base64');
   const parts = [
