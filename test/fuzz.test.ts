@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { ANNOTATION_FAMILIES } from '../src/model/annotations/index.js';
+import { FEATURE_LIST } from '../src/features/registry.js';
 import type { KubeObject } from '../src/store/types.js';
 import { INGRESS_CLASS, renderChecked } from './support/scenario.js';
 
@@ -39,7 +39,7 @@ function randomString(r: () => number, hostileRate: number): string {
 }
 
 function randomIngress(r: () => number, i: number, hostileRate: number): KubeObject {
-  const keys = ANNOTATION_FAMILIES.flatMap((f) => f.keys);
+  const keys = FEATURE_LIST.flatMap((f) => f.keys);
   const annotations: Record<string, string> = {};
   const nAnn = Math.floor(r() * 4);
   for (let k = 0; k < nAnn; k++) annotations[`nginx.ingress.kubernetes.io/${pick(r, keys)}`] = randomString(r, hostileRate);

@@ -1,5 +1,5 @@
 import type { ConfigMap } from '../store/types.js';
-import { DEFAULT_GLOBAL_CONFIG, parseGlobalConfig } from './config.js';
+import { DEFAULT_GLOBAL_CONFIG, parseGlobalConfig } from '../features/registry.js';
 
 const configMap = (data: Record<string, string>): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'default' }, data }) as ConfigMap;
 

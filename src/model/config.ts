@@ -1,25 +1,32 @@
 import { createSecureContext } from 'node:tls';
 import type { ConfigMap } from '../store/types.js';
-import { ANNOTATION_FAMILIES } from './annotations/index.js';
-import { DEFAULT_FORWARDING, FORWARDING_SETTERS, type ForwardingConfig } from './annotations/forwarding.js';
-import { LOAD_BALANCE_SETTERS } from './annotations/load-balance.js';
-import { DEFAULT_PROXY, PROXY_SETTERS, type ProxySettings } from './annotations/proxy.js';
 import type { LoadBalanceMethod } from './types.js';
 import { parseBool, parseSeconds } from './validate.js';
 
 /**
- * Global settings from the controller's ConfigMap, with ingress-nginx's key names and defaults.
+ * Global settings from the controller's ConfigMap, with ingress-nginx's key names and defaults: the core
+ * keys below, and each feature's own keys under its field (FeatureGlobals; features/registry.ts parses both).
  * An invalid value is reported as a warning and the default stays: a typo in the ConfigMap must not take
  * every Ingress down.
  */
-export interface GlobalConfig {
+export type GlobalConfig = CoreConfig & FeatureGlobals;
+
+/**
+ * Each feature's typed ConfigMap values, under its registry field. Empty here: every feature with global
+ * keys adds its field by declaration merging (`declare module '../model/config.js'`), so the model has their
+ * types without importing a feature.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface FeatureGlobals {}
+
+/** The ConfigMap keys of nginx itself, TLS and upstreams, which no feature owns. */
+export interface CoreConfig {
   workerProcesses: string;
   maxWorkerConnections: number;
   keepAliveSeconds: number;
   serverTokens: boolean;
   /** ingress-nginx's disable-ipv6: no listen on [::] even where the machine has IPv6. */
   disableIpv6: boolean;
-  sslRedirect: boolean;
   httpRedirectCode: number;
   hsts: boolean;
   hstsMaxAge: number;
@@ -31,23 +38,16 @@ export interface GlobalConfig {
   sslCiphers: string;
   upstreamKeepaliveConnections: number;
   upstreamKeepaliveTimeoutSeconds: number;
-  /** load-balance: the method of upstreams whose Ingress does not choose one. */
+  /** load-balance: the method of upstreams whose Ingress does not choose one (the annotation: features/load-balance.ts). */
   loadBalance: Exclude<LoadBalanceMethod, 'hash'>;
-  /** Client address (real_ip, PROXY protocol), X-Forwarded-For and the access log format (annotations/forwarding.ts). */
-  forwarding: ForwardingConfig;
-  /** proxy-body-size, proxy timeouts, buffering, next upstream (annotations/proxy.ts), written in http{}. */
-  proxy: ProxySettings;
-  /** Other families add their global keys here (see annotations/*.ts). */
-  extra: Record<string, unknown>;
 }
 
-export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
+export const DEFAULT_CORE_CONFIG: CoreConfig = {
   workerProcesses: 'auto',
   maxWorkerConnections: 16384,
   keepAliveSeconds: 75,
   serverTokens: false,
   disableIpv6: false,
-  sslRedirect: true,
   httpRedirectCode: 308,
   hsts: true,
   hstsMaxAge: 31536000,
@@ -60,9 +60,6 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   upstreamKeepaliveConnections: 320,
   upstreamKeepaliveTimeoutSeconds: 60,
   loadBalance: 'round_robin',
-  forwarding: DEFAULT_FORWARDING,
-  proxy: DEFAULT_PROXY,
-  extra: {},
 };
 
 export interface ConfigIssue {
@@ -70,9 +67,9 @@ export interface ConfigIssue {
   reason: string;
 }
 
-type Setter = (cfg: GlobalConfig, value: string) => string | undefined;
+type Setter = (cfg: CoreConfig, value: string) => string | undefined;
 
-function intSetter(field: keyof GlobalConfig, min: number, max: number): Setter {
+function intSetter(field: keyof CoreConfig, min: number, max: number): Setter {
   return (cfg, value) => {
     if (!/^\d+$/.test(value.trim())) return 'must be a whole number';
     const n = Number(value.trim());
@@ -82,7 +79,7 @@ function intSetter(field: keyof GlobalConfig, min: number, max: number): Setter 
   };
 }
 
-function boolSetter(field: keyof GlobalConfig): Setter {
+function boolSetter(field: keyof CoreConfig): Setter {
   return (cfg, value) => {
     const b = parseBool(value);
     if (b === undefined) return 'must be "true" or "false"';
@@ -91,7 +88,8 @@ function boolSetter(field: keyof GlobalConfig): Setter {
   };
 }
 
-const SETTERS: Record<string, Setter> = {
+/** The core keys' parsers: each sets its field or returns the reason the value is refused. */
+export const CORE_KEYS: Readonly<Record<string, Setter>> = {
   'worker-processes': (cfg, value) => {
     const v = value.trim();
     if (v !== 'auto' && !/^[1-9]\d{0,2}$/.test(v)) return 'must be "auto" or a number from 1 to 999';
@@ -107,7 +105,6 @@ const SETTERS: Record<string, Setter> = {
   },
   'server-tokens': boolSetter('serverTokens'),
   'disable-ipv6': boolSetter('disableIpv6'),
-  'ssl-redirect': boolSetter('sslRedirect'),
   'http-redirect-code': (cfg, value) => {
     const n = Number(value.trim());
     if (![301, 302, 307, 308].includes(n)) return 'must be 301, 302, 307 or 308';
@@ -143,9 +140,12 @@ const SETTERS: Record<string, Setter> = {
     cfg.upstreamKeepaliveTimeoutSeconds = s;
     return undefined;
   },
-  ...FORWARDING_SETTERS,
-  ...LOAD_BALANCE_SETTERS,
-  ...PROXY_SETTERS,
+  'load-balance': (cfg, value) => {
+    const parsed = parseLoadBalanceMethod(value);
+    if (parsed.reason) return parsed.reason;
+    cfg.loadBalance = parsed.method!;
+    return undefined;
+  },
 };
 
 /**
@@ -177,26 +177,20 @@ function cipherListRefusal(list: string): string | undefined {
 }
 const cipherVerdicts = new Map<string, string | undefined>();
 
-export function parseGlobalConfig(configMap: ConfigMap | undefined): { config: GlobalConfig; issues: ConfigIssue[] } {
-  const config: GlobalConfig = { ...DEFAULT_GLOBAL_CONFIG, extra: {} };
-  const issues: ConfigIssue[] = [];
-  for (const [key, value] of Object.entries(configMap?.data ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-    const setter = SETTERS[key] ?? familySetter(key);
-    if (!setter) {
-      issues.push({ key, reason: 'not supported by Portico; ignored' });
-      continue;
-    }
-    const reason = setter(config, String(value));
-    if (reason) issues.push({ key, reason: `${reason}; the default is kept` });
-  }
-  return { config, issues };
-}
+/** What open-source nginx offers under ingress-nginx's key. `ewma` needs ingress-nginx's Lua balancer. */
+const METHODS: Record<string, Exclude<LoadBalanceMethod, 'hash'>> = {
+  round_robin: 'round_robin',
+  least_conn: 'least_conn',
+  ip_hash: 'ip_hash',
+  random: 'random',
+};
 
-/** Global keys that belong to one annotation family (e.g. proxy-body-size) are parsed by that family. */
-function familySetter(key: string): Setter | undefined {
-  for (const family of ANNOTATION_FAMILIES) {
-    const parse = family.globalKeys?.[key];
-    if (parse) return (cfg, value) => parse(cfg.extra, value);
-  }
-  return undefined;
+export const EWMA_REASON = 'ewma needs the Lua balancer of ingress-nginx, which open-source nginx does not have; use least_conn (fewest active connections), round_robin, ip_hash or random';
+
+export function parseLoadBalanceMethod(value: string): { method?: Exclude<LoadBalanceMethod, 'hash'>; reason?: string } {
+  const v = value.trim();
+  if (v === 'ewma') return { reason: EWMA_REASON };
+  const method = METHODS[v];
+  if (!method) return { reason: 'must be round_robin, least_conn, ip_hash or random' };
+  return { method };
 }

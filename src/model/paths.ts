@@ -1,5 +1,5 @@
-import type { IngressAnnotations } from './annotations/index.js';
-import { rewritePattern } from './annotations/rewrite.js';
+import type { FeatureValues as IngressAnnotations } from './types.js';
+import { rewritePattern } from '../features/rewrite-target.js';
 import { compileRegex, PATH_DIALECT, type CompiledRegex } from './regex.js';
 import type { Backend, IngressRef, Location, Rejection } from './types.js';
 import { refString } from './types.js';
@@ -17,7 +17,7 @@ export interface PathEntry {
   pathType: PathType;
   backend: Backend;
   annotations: IngressAnnotations;
-  /** The canary Ingress's entry for the same path (annotations/canary.ts), set on the main entry. */
+  /** The canary Ingress's entry for the same path (features/canary.ts), set on the main entry. */
   canary?: PathEntry;
 }
 

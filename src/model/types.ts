@@ -1,6 +1,13 @@
-import type { IngressAnnotations } from './annotations/index.js';
 import type { GlobalConfig } from './config.js';
-import type { LocationAffinity, LocationCanary, TrafficMaps } from './annotations/traffic.js';
+
+/**
+ * Each feature's parsed value for one Ingress, under its registry field (features/registry.ts). Empty here:
+ * every feature adds its field by declaration merging (`declare module '../model/types.js'`), and may add
+ * facts of its own to Location, UpstreamBackend, Server or NginxModel the same way, so the model has their
+ * types without importing a feature.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface FeatureValues {}
 
 /** How the operator configured this controller; the same for `render` and `run`. */
 export interface ModelOptions {
@@ -138,29 +145,30 @@ export interface Upstream {
 
 /** Where a location sends its requests. */
 export type Backend =
-  | {
-      kind: 'upstream';
-      upstream: string;
-      protocol: BackendProtocol;
-      /** Set by canary: an nginx variable (no `$`) whose value names the upstream per request; proxy_pass uses it. */
-      upstreamVariable?: string;
-      /** upstream-vhost: the Host header sent upstream instead of the client's (annotations/upstream-headers.ts). */
-      hostHeader?: string;
-      /** The TLS server name (SNI) for HTTPS/GRPCS backends: the upstream-vhost without its port. */
-      sslName?: string;
-      /** x-forwarded-prefix: sent upstream as X-Forwarded-Prefix. */
-      forwardedPrefix?: string;
-      /** backend-protocol FCGI: fastcgi_index and every fastcgi_param (annotations/fastcgi.ts). */
-      fastcgi?: import('./annotations/fastcgi.js').FastcgiSettings;
-      /** The location sets a proxy header of its own, so it must repeat the http-level set (see build.ts). */
-      ownProxyHeaders?: boolean;
-      /** The Ingress path's Service, sent to error backends as X-Service-Name/-Port (annotations/custom-http-errors.ts). */
-      service?: { name: string; port: string };
-      /** default-backend answering for this path's missing Service: it gets the error-page headers, X-Code 503. */
-      standInFor?: { code: number; namespace: string; ingressName: string };
-    }
+  | UpstreamBackend
   /** No Service, no such port or no endpoints: nginx answers with this status itself. */
   | { kind: 'unavailable'; status: number; reason: string };
+
+/** A location that proxies to an upstream (features add their facts by declaration merging). */
+export interface UpstreamBackend {
+  kind: 'upstream';
+  upstream: string;
+  protocol: BackendProtocol;
+  /** Set by canary: an nginx variable (no `$`) whose value names the upstream per request; proxy_pass uses it. */
+  upstreamVariable?: string;
+  /** upstream-vhost: the Host header sent upstream instead of the client's (features/upstream-vhost.ts). */
+  hostHeader?: string;
+  /** The TLS server name (SNI) for HTTPS/GRPCS backends: the upstream-vhost without its port. */
+  sslName?: string;
+  /** x-forwarded-prefix: sent upstream as X-Forwarded-Prefix. */
+  forwardedPrefix?: string;
+  /** The location sets a proxy header of its own, so it must repeat the http-level set (see build.ts). */
+  ownProxyHeaders?: boolean;
+  /** The Ingress path's Service, sent to error backends as X-Service-Name/-Port (features/custom-http-errors.ts). */
+  service?: { name: string; port: string };
+  /** default-backend answering for this path's missing Service: it gets the error-page headers, X-Code 503. */
+  standInFor?: { code: number; namespace: string; ingressName: string };
+}
 
 export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS' | 'FCGI';
 
@@ -175,17 +183,13 @@ export interface Location {
   pathType: string;
   ingress: IngressRef;
   backend: Backend;
-  annotations: IngressAnnotations;
+  annotations: FeatureValues;
   /** Set when rewrite-target applies: `rewrite PATTERN REPLACEMENT break;`. */
   rewrite?: { pattern: string; replacement: string };
   /** Plain http on a TLS host is redirected to https (ssl-redirect). */
   redirectToHttps: boolean;
   /** Strict-Transport-Security is sent on https. */
   hsts: boolean;
-  /** The canary Ingress that shares this path (annotations/canary.ts); routed through `model.traffic`. */
-  canary?: LocationCanary;
-  /** Cookie affinity: the map variable holding the Set-Cookie value (annotations/affinity.ts). */
-  affinity?: LocationAffinity;
 }
 
 export interface ServerTLS {
@@ -215,18 +219,18 @@ export interface Server {
   /** What answers a request that matches no location. */
   fallback: Backend | { kind: 'status'; status: number } | { kind: 'none' };
   /** Annotations of the oldest Ingress that defines this host, for server-level annotations. */
-  serverAnnotations?: IngressAnnotations;
+  serverAnnotations?: FeatureValues;
   /** Ingresses that contributed to this server. */
   ingresses: IngressRef[];
   /** Each Ingress with a location in this server, once, with its annotations (per-Ingress server blocks such as auth). */
   ingressAnnotations: IngressAnnotationsOf[];
-  /** from-to-www-redirect (annotations/redirect.ts): a redirect server for the other name, to this host. */
+  /** from-to-www-redirect (features/redirect.ts): a redirect server for the other name, to this host. */
   wwwRedirect?: { from: string; target: string };
 }
 
 export interface IngressAnnotationsOf {
   ingress: IngressRef;
-  annotations: IngressAnnotations;
+  annotations: FeatureValues;
 }
 
 export interface NginxModel {
@@ -242,8 +246,6 @@ export interface NginxModel {
   owned: IngressRef[];
   rejections: Rejection[];
   warnings: ModelWarning[];
-  /** http-level maps for canary routing and cookie affinity (annotations/traffic.ts). */
-  traffic: TrafficMaps;
   /** Every accepted Ingress, once, with its annotations (per-Ingress http-level blocks such as rate-limit zones). */
   ingressAnnotations: IngressAnnotationsOf[];
 }

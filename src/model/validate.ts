@@ -146,3 +146,84 @@ export function parseSeconds(value: string): number | undefined {
   const m = /^(\d{1,6})s?$/.exec(value.trim());
   return m ? Number(m[1]) : undefined;
 }
+
+/**
+ * Characters that could carry text into nginx.conf (quotes, `;`, braces, `$`, `#`, backslash, whitespace,
+ * anything outside printable ASCII). A malformed value made only of other characters can safely fall back
+ * to the default; one holding these is refused as a whole, as before (never loosen an allowlist).
+ */
+export const INJECTION_CHARS_RE = /[^\x20-\x7e]|[\s"'`;{}#\\$]/;
+
+/** A header name nginx exposes as `$http_NAME`: letters, digits and "-" (nginx drops headers with "_" by default). */
+const HEADER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
+/**
+ * A cookie name: an RFC 6265 token (letters, digits and !#%&'*+-.^_`|~), as ingress-nginx accepts, except
+ * "$" (RFC 2109 reserves $-names, and here it would read as an nginx variable). Names of letters, digits and
+ * "_" are read through nginx's `$cookie_NAME`; others through a map on the Cookie header (cookieSource).
+ */
+export const COOKIE_NAME_RE = /^[A-Za-z0-9!#%&'*+\-.^_`|~]{1,128}$/;
+export function checkHeaderName(value: string): string | undefined {
+  return HEADER_NAME_RE.test(value) ? undefined : 'must be a header name of letters, digits and "-"';
+}
+
+export function checkCookieName(value: string): string | undefined {
+  if (value.includes('$')) return 'must not contain "$"';
+  return COOKIE_NAME_RE.test(value) ? undefined : 'must be a cookie name (an RFC 6265 token: letters, digits and !#%&\'*+-.^_`|~, at most 128)';
+}
+
+export function isAllowedVariable(name: string, allowed: ReadonlySet<string>, families: RegExp): boolean {
+  return allowed.has(name) || families.test(name);
+}
+
+/**
+ * Splits an nginx string into text and `$name` / `${name}` variables; returns a reason when a variable is not
+ * allowed or the text holds a character outside `textRe`.
+ */
+export function checkVariableText(value: string, textRe: RegExp, allowed: (name: string) => boolean): string | undefined {
+  const re = /\$\{([A-Za-z0-9_]*)\}|\$([A-Za-z0-9_]*)/g;
+  let last = 0;
+  for (let m = re.exec(value); m; m = re.exec(value)) {
+    const text = value.slice(last, m.index);
+    if (!textRe.test(text)) return `text ${JSON.stringify(text)} holds a character that is not allowed`;
+    const name = m[1] ?? m[2] ?? '';
+    if (name === '') return '"$" must start an nginx variable name';
+    if (!allowed(name)) return `variable $${name} is not allowed`;
+    last = m.index + m[0].length;
+  }
+  const rest = value.slice(last);
+  if (!textRe.test(rest)) return `text ${JSON.stringify(rest)} holds a character that is not allowed`;
+  return undefined;
+}
+
+/** Address characters only: digits, hex letters, `.`, `:` and `/`. */
+const CIDR_CHARS_RE = /^[0-9A-Fa-f.:/]+$/;
+
+/** One address or CIDR; returns the normalised form or a reason. */
+export function checkCidr(value: string): { cidr?: string; reason?: string } {
+  if (!CIDR_CHARS_RE.test(value)) return { reason: `${JSON.stringify(value)}: ${/[^\x21-\x7e]|[\s"'`;{}#\\$]/.test(value) ? describeBadChar(value) : 'not an IP address or CIDR'}` };
+  const [address, bits, extra] = value.split('/');
+  if (extra !== undefined) return { reason: `${JSON.stringify(value)}: not an IP address or CIDR` };
+  const family = isIP(address ?? '');
+  if (family === 0) return { reason: `${JSON.stringify(value)}: not an IP address or CIDR` };
+  if (bits !== undefined) {
+    const max = family === 4 ? 32 : 128;
+    if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return { reason: `${JSON.stringify(value)}: prefix length must be from 0 to ${max}` };
+    return { cidr: `${address!.toLowerCase()}/${Number(bits)}` };
+  }
+  return { cidr: address!.toLowerCase() };
+}
+
+/** A comma-separated list of CIDRs, as ingress-nginx takes them. */
+export function parseCidrList(value: string): { cidrs: string[]; reason?: string } {
+  const cidrs: string[] = [];
+  for (const part of value.split(',')) {
+    const item = part.trim();
+    if (item === '') continue;
+    const { cidr, reason } = checkCidr(item);
+    if (reason) return { cidrs: [], reason };
+    cidrs.push(cidr!);
+  }
+  if (cidrs.length > 1000) return { cidrs: [], reason: 'more than 1000 entries' };
+  return { cidrs };
+}
+

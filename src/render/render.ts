@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import { serverNamesHashBucketSize } from '../model/hosts.js';
 import { dynamicEndpointsOn, LUA_DIR, luaModules } from '../model/dynamic-endpoints.js';
-import { defaultSslRedirect, httpsRedirectTarget } from '../model/annotations/ssl-redirect.js';
+import { defaultSslRedirect, httpsRedirectTarget } from '../features/ssl-redirect.js';
 import { DEFAULT_MODEL_OPTIONS, type NginxModel } from '../model/types.js';
 import { HELPERS, RenderError } from './helpers.js';
 import type { TemplateSources } from './templates.js';

@@ -1,0 +1,124 @@
+import type { Snapshot } from '../store/snapshot.js';
+import type { Ingress } from '../store/types.js';
+import type { GlobalConfig } from '../model/config.js';
+import type { IngressRef, ModelOptions, StateFile } from '../model/types.js';
+import { INJECTION_CHARS_RE, parseBool } from '../model/validate.js';
+
+/**
+ * One feature: a family of annotations (and the ConfigMap keys that set their defaults), in one file named
+ * after its keys, with its nginx text in templates/features/<name>/ and its tests beside it. The registry
+ * (registry.ts) runs the features in order; the model's passes (model/build.ts) never name one.
+ *
+ * A feature's parsed value and its typed ConfigMap values join the model's types by declaration merging:
+ *   declare module '../model/types.js' { interface FeatureValues { cors: CorsAnnotation } }
+ *   declare module '../model/config.js' { interface FeatureGlobals { cors: CorsGlobals } }
+ * so the model knows their shapes without importing any feature (the imports run one way: features → model).
+ */
+export interface Feature<T, G extends object = Record<never, never>> {
+  /** Its file (src/features/<name>.ts) and template folder (templates/features/<name>/): named after its keys. */
+  name: string;
+  /** The annotation keys it owns, without prefix; every other key under the prefix is reported as unsupported. */
+  keys: readonly string[];
+  /** Global ConfigMap keys with ingress-nginx's names, parsed into a typed value (GlobalConfig[field]). */
+  globals?: FeatureGlobals<G>;
+  /** Parser and validator for one Ingress: throws AnnotationError for a value it refuses. */
+  parse(input: AnnotationInput, globals: G): T;
+}
+
+export interface FeatureGlobals<G extends object> {
+  /** The ConfigMap keys, with ingress-nginx's names. */
+  keys: readonly string[];
+  /** ingress-nginx's defaults. Never changed: each ConfigMap is parsed into a shallow copy. */
+  defaults: G;
+  /** Sets one key into `globals`; returns the reason the value is refused (the default is then kept). */
+  parse(globals: G, key: string, value: string): string | undefined;
+}
+
+/** What a feature's parser sees of one Ingress. */
+export interface AnnotationInput {
+  ingress: Ingress;
+  ref: IngressRef;
+  /** The value of `PREFIX/key`, or undefined when the Ingress does not set it. */
+  get(key: string): string | undefined;
+  snapshot: Snapshot;
+  config: GlobalConfig;
+  options: ModelOptions;
+  /** Adds a file below the state dir (htpasswd, CA bundle); `path` must be built from validated names. */
+  addFile(file: StateFile): void;
+  /** A warning that does not reject the Ingress. */
+  warn(message: string): void;
+}
+
+/** An invalid annotation value: the whole Ingress is rejected, naming the annotation and the reason. */
+export class AnnotationError extends Error {
+  constructor(
+    /** The annotation key without prefix. */
+    readonly annotation: string,
+    readonly reason: string,
+  ) {
+    super(`${annotation}: ${reason}`);
+    this.name = 'AnnotationError';
+  }
+}
+
+/**
+ * ingress-nginx ignores a malformed value of many keys and uses its default (its parsers log a warning and
+ * carry on). Portico does the same with a warning line / Warning Event, unless the value holds characters that
+ * could carry text into nginx.conf: then the Ingress is rejected, naming the key and the character.
+ * `allowed` widens the safe characters for list values (e.g. the spaces between proxy-next-upstream conditions).
+ * Returns undefined: the caller uses its default.
+ */
+export function fallBack(input: Pick<AnnotationInput, 'warn'>, key: string, raw: string, reason: string, fallback: string, allowed?: RegExp): undefined {
+  // ".." too: a value that looks like a path traversal is refused, never quietly replaced.
+  const unsafe = allowed ? !allowed.test(raw) : INJECTION_CHARS_RE.test(raw.trim()) || raw.includes('..');
+  if (unsafe) throw new AnnotationError(key, `${reason}; ${describeUnsafe(raw)}`);
+  input.warn(`annotation ${key}: ${JSON.stringify(raw)} ${reason}; ${fallback} is used instead, as in ingress-nginx`);
+  return undefined;
+}
+
+function describeUnsafe(value: string): string {
+  const match = /[^\x20-\x7e]|[\s"'`;{}#\\$]/.exec(value.trim()) ?? /[^\x20-\x7e]|["'`;{}#\\$]/.exec(value);
+  if (!match) return value.includes('..') ? '".." is not allowed' : 'only letters, digits and "_" are allowed';
+  const code = match[0].codePointAt(0)!;
+  const shown = code < 0x20 || code > 0x7e ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : JSON.stringify(match[0]);
+  return `character ${shown} is not allowed`;
+}
+
+/** A boolean annotation: "true" or "false", or undefined when the Ingress does not set it. */
+export function boolAnnotation(input: AnnotationInput, key: string): boolean | undefined {
+  const raw = input.get(key);
+  if (raw === undefined) return undefined;
+  const b = parseBool(raw);
+  if (b === undefined) throw new AnnotationError(key, 'must be "true" or "false"');
+  return b;
+}
+
+/** A whole number annotation within [min, max], or undefined when not set. */
+export function intAnnotation(input: AnnotationInput, key: string, min: number, max: number): number | undefined {
+  const raw = input.get(key);
+  if (raw === undefined) return undefined;
+  const v = raw.trim();
+  if (!/^\d{1,9}$/.test(v)) throw new AnnotationError(key, 'must be a whole number');
+  const n = Number(v);
+  if (n < min || n > max) throw new AnnotationError(key, `must be from ${min} to ${max}`);
+  return n;
+}
+
+/** A feature's globals from one parser per ConfigMap key (each sets its field of `globals` or returns a reason). */
+export function globalsByKey<G extends object>(defaults: G, parsers: Readonly<Record<string, (globals: G, value: string) => string | undefined>>): FeatureGlobals<G> {
+  return {
+    keys: Object.keys(parsers),
+    defaults,
+    parse: (globals, key, value) => parsers[key]!(globals, value),
+  };
+}
+
+/** A ConfigMap key that is "true" or "false", into `field` of a feature's globals. */
+export function boolGlobal<G extends object>(field: { [K in keyof G]: G[K] extends boolean ? K : never }[keyof G]): (globals: G, value: string) => string | undefined {
+  return (globals, value) => {
+    const b = parseBool(value);
+    if (b === undefined) return 'must be "true" or "false"';
+    (globals as Record<keyof G, unknown>)[field] = b;
+    return undefined;
+  };
+}
