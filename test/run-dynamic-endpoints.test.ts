@@ -116,8 +116,8 @@ describe('portico run --dynamic-endpoints: endpoint changes without a reload', (
 test('a push nginx refuses falls back to a reload, and the new endpoints are served', async () => {
   const backends = await startBackends('alpha', 'beta');
   // Templates whose status server has no push location: every push is answered 404.
-  const status = await readFile(join(defaultTemplateDir(), 'annotations', 'http', '00-status.hbs'), 'utf8');
-  const templates = await templateCopy({ 'annotations/http/00-status.hbs': status.replace('location = /portico/endpoints', 'location = /portico/elsewhere') });
+  const status = await readFile(join(defaultTemplateDir(), 'status.hbs'), 'utf8');
+  const templates = await templateCopy({ 'status.hbs': status.replace('location = /portico/endpoints', 'location = /portico/elsewhere') });
   const ctl = await startController({
     files: {
       'class.yaml': [INGRESS_CLASS],

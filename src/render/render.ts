@@ -4,7 +4,7 @@ import { dynamicEndpointsOn, LUA_DIR, luaModules } from '../model/dynamic-endpoi
 import { defaultSslRedirect, httpsRedirectTarget } from '../features/ssl-redirect.js';
 import { DEFAULT_MODEL_OPTIONS, type NginxModel } from '../model/types.js';
 import { HELPERS, RenderError } from './helpers.js';
-import type { TemplateSources } from './templates.js';
+import { oldLayoutProblem, type TemplateSources } from './templates.js';
 
 export type ConfigRenderer = (model: NginxModel) => string;
 
@@ -79,16 +79,21 @@ export function compileRenderer(sources: TemplateSources): ConfigRenderer {
   for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn as Handlebars.HelperDelegate);
   const main = sources.get('nginx.conf');
   if (!main) throw new RenderError('templates: nginx.conf.hbs is missing');
+  const oldLayout = oldLayoutProblem(sources);
+  if (oldLayout) throw new RenderError(oldLayout);
   for (const [name, source] of sources) {
     if (name !== 'nginx.conf') hb.registerPartial(name, hb.compile(source, { noEscape: true, strict: true }));
   }
-  // Each annotation family drops its partial into annotations/{http,server,location}/; they are included
-  // in name order at the matching extension point, so adding a family never edits a shared template.
+  // Each feature drops its partials into features/<feature>/{http,server,location}.hbs; at each level they
+  // are included in the order of the features' names, so adding a feature never edits a core template.
   // Their sources are joined into one template rather than included one by one: a partial call costs
-  // about as much as a short template, and every location would pay one per family.
+  // about as much as a short template, and every location would pay one per feature.
   for (const level of ['http', 'server', 'location']) {
-    const names = [...sources.keys()].filter((n) => n.startsWith(`annotations/${level}/`)).sort();
-    const combined = names.map((n) => sources.get(n)!.replace(/\n?$/, '\n')).join('');
+    const names = [...sources.keys()]
+      .map((n) => new RegExp(`^features/([^/]+)/${level}$`).exec(n)?.[1])
+      .filter((feature): feature is string => feature !== undefined)
+      .sort();
+    const combined = names.map((feature) => sources.get(`features/${feature}/${level}`)!.replace(/\n?$/, '\n')).join('');
     hb.registerPartial(`${level}-extra`, hb.compile(combined, { noEscape: true, strict: true }));
   }
   const template = hb.compile(main, { noEscape: true, strict: true });
