@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startController, type RunningController } from './support/controller.js';
 import { simpleIngress } from './support/ingress.js';
@@ -29,10 +29,12 @@ describe('portico run with --template-dir', () => {
   test('a template change re-renders; a broken template is reported and the last good config stays', async () => {
     const templates = await templateCopy();
     dirs.push(templates);
+    await mkdir(join(templates, 'features', 'zz-test'));
     const ctl: RunningController = await startController({ templateDir: templates, files: { ...base(), 'app.yaml': [simpleIngress('app', 'app.test', [['/', 'one']])] } });
     try {
       await ctl.waitForBackend('app.test', '/', 'one');
-      const partial = join(templates, 'annotations', 'location', 'zz-test.hbs');
+      // A feature of the operator's own (templates/features/<feature>/location.hbs).
+      const partial = join(templates, 'features', 'zz-test', 'location.hbs');
 
       // A working customisation shows up in the config in force.
       await writeFile(partial, '        # customised for {{q ingress.name}}\n');
@@ -73,7 +75,8 @@ describe('portico run with --template-dir', () => {
     // Test-only partial: a location whose Ingress path is /break renders a directive nginx refuses.
     const templates = await templateCopy();
     dirs.push(templates);
-    await writeFile(join(templates, 'annotations', 'location', 'zz-breaker.hbs'), '{{#if (eq ingressPath "/break")}}        portico_no_such_directive on;\n{{/if}}');
+    await mkdir(join(templates, 'features', 'zz-breaker'));
+    await writeFile(join(templates, 'features', 'zz-breaker', 'location.hbs'), '{{#if (eq ingressPath "/break")}}        portico_no_such_directive on;\n{{/if}}');
     const goods = Array.from({ length: 7 }, (_, i) => simpleIngress(`good${i}`, `good${i}.test`, [['/', 'one']]));
     const ctl = await startController({
       templateDir: templates,

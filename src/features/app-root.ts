@@ -15,6 +15,7 @@ declare module '../model/types.js' {
 export const appRootFeature: Feature<AppRootAnnotation> = {
   name: 'app-root',
   keys: ['app-root'],
+  serverKeys: (v) => (v.path ? ['app-root'] : []),
   parse(input) {
     const raw = input.get('app-root');
     if (raw === undefined) return { path: undefined };

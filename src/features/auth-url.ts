@@ -156,6 +156,10 @@ declare module '../model/types.js' {
 export const authUrlFeature: Feature<AuthExternalAnnotation> = {
   name: 'auth-url',
   keys: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-always-set-cookie'],
+  hooks: {
+    // auth-response-headers are passed upstream with proxy_set_header.
+    setsProxyHeader: (location) => location.annotations.authExternal.responseHeaders.length > 0,
+  },
   parse(input) {
     const url = input.get('auth-url')?.trim();
     if (url === undefined) {

@@ -49,6 +49,10 @@ declare module '../model/config.js' {
 export const customHttpErrorsFeature: Feature<CustomHttpErrorsAnnotation, CustomHttpErrorsGlobals> = {
   name: 'custom-http-errors',
   keys: ['custom-http-errors', 'default-backend'],
+  hooks: {
+    // default-backend standing in for a missing Service sends the error-page headers.
+    setsProxyHeader: ({ backend: b }) => b.kind === 'upstream' && Boolean(b.standInFor),
+  },
   parse(input) {
     const raw = input.get('custom-http-errors');
     let codes: number[] | undefined;

@@ -1,7 +1,7 @@
 import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
 import type { GlobalConfig } from '../model/config.js';
-import type { IngressRef, ModelOptions, StateFile } from '../model/types.js';
+import type { IngressRef, Location, ModelOptions, ModelWarning, Server, StateFile } from '../model/types.js';
 import { INJECTION_CHARS_RE, parseBool } from '../model/validate.js';
 
 /**
@@ -23,6 +23,53 @@ export interface Feature<T, G extends object = Record<never, never>> {
   globals?: FeatureGlobals<G>;
   /** Parser and validator for one Ingress: throws AnnotationError for a value it refuses. */
   parse(input: AnnotationInput, globals: G): T;
+  /**
+   * The keys of server scope this value sets: they apply to a host only from an Ingress of the namespace
+   * that owns it (model/hosts.ts), and are reported as not used elsewhere.
+   */
+  serverKeys?(value: T): string[];
+  /** Its effect on the model, run by the registry at fixed points of model/build.ts. */
+  hooks?: FeatureHooks;
+}
+
+/**
+ * Where a feature acts on the model, in the order model/build.ts reaches them. A hook reads its own
+ * value from `location.annotations`, `server.serverAnnotations` or `server.ingressAnnotations`.
+ */
+export interface FeatureHooks {
+  /** Each location, once its server's TLS is known. */
+  location?(location: Location, host: HostFacts): void;
+  /** Each server, once its locations are done. */
+  server?(server: Server, host: HostFacts): void;
+  /** Once, over every server. */
+  finish?(model: FinishContext): void;
+  /** Names of the features whose finish hook must run before this one's. */
+  finishAfter?: readonly string[];
+  /**
+   * The location writes a proxy_set_header of its own (nginx then inherits none from http{}, so the
+   * location repeats the standard set: UpstreamBackend.ownProxyHeaders). Asked once the model is built.
+   */
+  setsProxyHeader?(location: Location, server: Server): boolean;
+}
+
+/** What a location or server hook knows of its host. */
+export interface HostFacts {
+  host: string;
+  /** An Ingress of the owning namespace has TLS for this host (its certificate may still have failed). */
+  isTlsHost: boolean;
+  config: GlobalConfig;
+  options: ModelOptions;
+}
+
+export interface FinishContext {
+  servers: Server[];
+  /** Accepted Ingresses, oldest first: who wins a contested name. */
+  ageOrder: IngressRef[];
+  /** The namespace that owns a host (model/hosts.ts), if any Ingress of it names the host. */
+  hostOwner(host: string): string | undefined;
+  warnings: ModelWarning[];
+  config: GlobalConfig;
+  options: ModelOptions;
 }
 
 export interface FeatureGlobals<G extends object> {

@@ -31,6 +31,12 @@ declare module '../model/types.js' {
 export const redirectFeature: Feature<RedirectAnnotation> = {
   name: 'redirect',
   keys: ['permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect'],
+  serverKeys: (v) => (v.fromToWww ? ['from-to-www-redirect'] : []),
+  hooks: {
+    finish: (model) => applyWwwRedirects(model.servers, model.warnings),
+    // The www counterpart is taken when a server already answers it, aliases included.
+    finishAfter: ['server-alias'],
+  },
   parse(input) {
     const fromToWww = boolAnnotation(input, 'from-to-www-redirect') ?? false;
     const permanentCode = redirectCode(input, 'permanent-redirect-code', 308, 301);

@@ -1,7 +1,7 @@
 import type { ConfigMap } from '../store/types.js';
 import { CORE_KEYS, DEFAULT_CORE_CONFIG, type ConfigIssue, type CoreConfig, type FeatureGlobals, type GlobalConfig } from '../model/config.js';
 import { LIMITS } from '../model/limits.js';
-import { type FeatureValues, type IngressRef, type ModelWarning, refString } from '../model/types.js';
+import { type FeatureValues, type IngressRef, type Location, type ModelWarning, refString, type Server } from '../model/types.js';
 import { affinityFeature } from './affinity.js';
 import { appRootFeature } from './app-root.js';
 import { authBasicFeature } from './auth-basic.js';
@@ -10,7 +10,7 @@ import { backendProtocolFeature } from './backend-protocol.js';
 import { canaryFeature } from './canary.js';
 import { corsFeature } from './cors.js';
 import { customHttpErrorsFeature } from './custom-http-errors.js';
-import { AnnotationError, type AnnotationInput, type Feature } from './feature.js';
+import { AnnotationError, type AnnotationInput, type Feature, type FinishContext, type HostFacts } from './feature.js';
 import { forwardedHeadersFeature } from './forwarded-headers.js';
 import { loadBalanceFeature } from './load-balance.js';
 import { proxyFeature } from './proxy.js';
@@ -122,6 +122,46 @@ export interface AnnotationResult {
   /** The first invalid annotation; the Ingress is rejected as a whole. */
   error?: AnnotationError;
   warnings: ModelWarning[];
+}
+
+/** Finish hooks in registry order, each after the features it names in finishAfter. */
+const FINISH_ORDER: ReadonlyArray<AnyFeature> = (() => {
+  const order: AnyFeature[] = [];
+  const visit = (f: AnyFeature, path: string[]) => {
+    if (order.includes(f)) return;
+    if (path.includes(f.name)) throw new Error(`features: finishAfter loop ${[...path, f.name].join(' -> ')}`);
+    for (const name of f.hooks?.finishAfter ?? []) {
+      const before = FEATURE_LIST.find((g) => g.name === name);
+      if (!before) throw new Error(`feature ${f.name}: finishAfter names no feature ${name}`);
+      visit(before, [...path, f.name]);
+    }
+    order.push(f);
+  };
+  for (const f of FEATURE_LIST) if (f.hooks?.finish) visit(f, []);
+  return order.filter((f) => f.hooks?.finish);
+})();
+
+/** The server-scope keys an Ingress's values set (every feature's serverKeys, in registry order). */
+export function serverLevelKeys(values: FeatureValues): string[] {
+  const all = values as unknown as Record<string, unknown>;
+  return ENTRIES.flatMap(([field, f]) => f.serverKeys?.(all[field]) ?? []);
+}
+
+export function runLocationHooks(location: Location, host: HostFacts): void {
+  for (const f of FEATURE_LIST) f.hooks?.location?.(location, host);
+}
+
+export function runServerHooks(server: Server, host: HostFacts): void {
+  for (const f of FEATURE_LIST) f.hooks?.server?.(server, host);
+}
+
+export function runFinishHooks(model: FinishContext): void {
+  for (const f of FINISH_ORDER) f.hooks!.finish!(model);
+}
+
+/** Whether a feature writes a proxy_set_header of its own in this location (FeatureHooks.setsProxyHeader). */
+export function setsOwnProxyHeader(location: Location, server: Server): boolean {
+  return FEATURE_LIST.some((f) => f.hooks?.setsProxyHeader?.(location, server) === true);
 }
 
 /** Keys under the prefix that no feature supports: ignored, with a warning so a migrating operator sees them. */

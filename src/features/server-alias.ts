@@ -20,6 +20,10 @@ declare module '../model/types.js' {
 export const serverAliasFeature: Feature<ServerAliasAnnotation> = {
   name: 'server-alias',
   keys: ['server-alias'],
+  serverKeys: (v) => (v.hosts.length > 0 ? ['server-alias'] : []),
+  hooks: {
+    finish: (model) => applyServerAliases(model.servers, model.ageOrder, model.warnings, model.hostOwner),
+  },
   parse(input) {
     const raw = input.get('server-alias');
     if (raw === undefined) return { hosts: [] };

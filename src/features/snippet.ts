@@ -111,6 +111,11 @@ declare module '../model/config.js' {
 export const snippetFeature: Feature<SnippetsAnnotation, SnippetsGlobals> = {
   name: 'snippet',
   keys: ['configuration-snippet', 'server-snippet'],
+  serverKeys: (v) => (v.server ? ['server-snippet'] : []),
+  hooks: {
+    // A snippet's own proxy_set_header (in the location, or in the server it inherits from) replaces the http{} set.
+    setsProxyHeader: (location, server) => /proxy_set_header/i.test(server.serverAnnotations?.snippets.server ?? '') || /proxy_set_header/i.test(location.annotations.snippets.configuration ?? ''),
+  },
   globals: globalsByKey<SnippetsGlobals>({ allowSnippetAnnotations: true }, { 'allow-snippet-annotations': boolGlobal('allowSnippetAnnotations') }),
   parse(input, globals) {
     const configuration = input.get('configuration-snippet');

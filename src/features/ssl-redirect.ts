@@ -53,6 +53,14 @@ declare module '../model/config.js' {
 export const sslRedirectFeature: Feature<SslRedirectAnnotation, SslRedirectGlobals> = {
   name: 'ssl-redirect',
   keys: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash', 'use-port-in-redirects'],
+  hooks: {
+    location(location, host) {
+      location.redirectToHttps = redirectsToHttps(location.annotations, location.ingressPath, host.isTlsHost, host.config);
+    },
+    server(server, host) {
+      server.redirectToHttps = redirectsToHttps(server.serverAnnotations, '/', host.isTlsHost, host.config);
+    },
+  },
   parse(input, g) {
     const effective = {
       sslRedirect: boolAnnotation(input, 'ssl-redirect') ?? g.sslRedirect,

@@ -47,6 +47,9 @@ declare module '../model/types.js' {
 export const upstreamVhostFeature: Feature<UpstreamHeadersAnnotation> = {
   name: 'upstream-vhost',
   keys: ['upstream-vhost', 'x-forwarded-prefix'],
+  hooks: {
+    setsProxyHeader: ({ backend: b }) => b.kind === 'upstream' && Boolean(b.hostHeader || b.forwardedPrefix),
+  },
   parse(input) {
     const vhostRaw = input.get('upstream-vhost');
     let vhost: string | undefined;

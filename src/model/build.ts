@@ -1,12 +1,9 @@
 import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
-import { parseAnnotations, parseGlobalConfig } from '../features/registry.js';
+import { parseAnnotations, parseGlobalConfig, runFinishHooks, runLocationHooks, runServerHooks, serverLevelKeys, setsOwnProxyHeader } from '../features/registry.js';
 import { finishTraffic, upstreamPolicy, upstreamSuffix } from '../features/traffic.js';
 import { resolveErrorBackends, withDefaultBackend } from '../features/custom-http-errors.js';
-import { applyWwwRedirects } from '../features/redirect.js';
-import { applyServerAliases } from '../features/server-alias.js';
 import { resolveServiceUpstream, withProtocol } from '../features/service-upstream.js';
-import { redirectsToHttps } from '../features/ssl-redirect.js';
 import { backendFor, checkBackendFields, endpointRulesFrom, resolveService, type EndpointChecks } from './backends.js';
 import type { GlobalConfig } from './config.js';
 import { compareHosts, hostOwnerNamespaces, serverNamesFor } from './hosts.js';
@@ -71,16 +68,6 @@ function regexModeHosts(candidates: Array<{ ingress: Ingress; ref: IngressRef; a
     }
   }
   return hosts;
-}
-
-/** Server-level annotations an Ingress sets (the families whose scope is the server), by key. */
-function serverLevelKeys(a: IngressAnnotations): string[] {
-  const keys: string[] = [];
-  if (a.appRoot.path) keys.push('app-root');
-  if (a.snippets.server) keys.push('server-snippet');
-  if (a.redirect.fromToWww) keys.push('from-to-www-redirect');
-  if (a.serverAlias.hosts.length > 0) keys.push('server-alias');
-  return keys;
 }
 
 function ownedBy(namespace: string): string {
@@ -363,27 +350,28 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
         }
       }
     }
-    const isTlsHost = host !== '' && tlsOwnerByHost.has(host);
+    const facts = { host, isTlsHost: host !== '' && tlsOwnerByHost.has(host), config, options };
     for (const loc of locations) {
-      loc.redirectToHttps = redirectsToHttps(loc.annotations, loc.ingressPath, isTlsHost, config);
-      loc.hsts = isTlsHost && config.hsts;
+      loc.hsts = facts.isTlsHost && config.hsts;
+      runLocationHooks(loc, facts);
     }
-    servers.push({
+    const server: Server = {
       host,
       serverNames: serverNamesFor(host),
       isDefault: host === '',
       tls,
-      redirectToHttps: redirectsToHttps(owner?.annotations, '/', isTlsHost, config),
+      redirectToHttps: false,
       locations,
       fallback: needsFallbackLocation(locations) ? hostFallback : { kind: 'none' },
       serverAnnotations: owner?.annotations,
       ingresses: ingressesByHost.get(host) ?? [],
       ingressAnnotations: uniqueIngressAnnotations(locations),
-    });
+    };
+    runServerHooks(server, facts);
+    servers.push(server);
   }
 
-  applyServerAliases(servers, accepted.map((a) => a.ref), warnings, (host) => hostOwners.get(host));
-  applyWwwRedirects(servers, warnings);
+  runFinishHooks({ servers, ageOrder: accepted.map((a) => a.ref), hostOwner: (host) => hostOwners.get(host), warnings, config, options });
 
   const rejectedWhole = new Set(rejections.filter((r) => r.whole).map((r) => refString(r.ingress)));
   const traffic = finishTraffic(servers, [...upstreams.values()], warnings);
@@ -437,16 +425,9 @@ function foreignHostRejections(a: AcceptedIngress, host: string, owner: string, 
  */
 function markOwnProxyHeaders(servers: Server[]): void {
   for (const server of servers) {
-    const serverSets = /proxy_set_header/i.test(server.serverAnnotations?.snippets.server ?? '');
     for (const loc of server.locations) {
       const b = loc.backend;
-      if (b.kind !== 'upstream') continue;
-      const own =
-        serverSets ||
-        Boolean(b.hostHeader || b.forwardedPrefix || b.standInFor) ||
-        loc.annotations.authExternal.responseHeaders.length > 0 ||
-        /proxy_set_header/i.test(loc.annotations.snippets.configuration ?? '');
-      if (own) loc.backend = { ...b, ownProxyHeaders: true };
+      if (b.kind === 'upstream' && setsOwnProxyHeader(loc, server)) loc.backend = { ...b, ownProxyHeaders: true };
     }
   }
 }
