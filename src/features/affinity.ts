@@ -132,17 +132,9 @@ export function setCookieValue(a: AffinityAnnotation, path: string): string {
 /**
  * The http-level variable that a cookie's upstreams hash on: the cookie, or the value about to be issued.
  * Names of letters, digits and "_" keep `portico_affkey_NAME`; other names carry their hex-encoded source
- * (`portico_affkeyx_HEX`, never equal to the first form), so the cookie can be found again from an upstream's key.
+ * (`portico_affkeyx_HEX`, never equal to the first form), so two cookies never share one key.
  */
 export function affinityKeyVariable(cookie: string): string {
   const source = cookieSource(cookie);
   return source.startsWith('cookie_') ? `portico_affkey_${source.slice('cookie_'.length)}` : `portico_affkeyx_${source.slice('portico_cookie_x'.length)}`;
-}
-
-/** The cookie source variable behind an affinity key variable (the inverse of affinityKeyVariable). */
-export function cookieSourceOfAffinityKey(variable: string): string | undefined {
-  const simple = /^portico_affkey_([a-z0-9_]+)$/.exec(variable);
-  if (simple) return `cookie_${simple[1]!}`;
-  const encoded = /^portico_affkeyx_([0-9a-f]+)$/.exec(variable);
-  return encoded ? `portico_cookie_x${encoded[1]!}` : undefined;
 }

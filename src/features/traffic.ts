@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { GlobalConfig } from '../model/config.js';
 import type { Backend, IngressRef, LoadBalanceMethod, ModelWarning, Server, Upstream } from '../model/types.js';
 import { refString } from '../model/types.js';
-import { affinityKeyVariable, cookieSourceOfAffinityKey, setCookieValue, type AffinityAnnotation } from './affinity.js';
+import { affinityKeyVariable, setCookieValue, type AffinityAnnotation } from './affinity.js';
 import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryAnnotation, type CanaryMatch, type CookieMap } from './canary.js';
 import type { FeatureValues } from '../model/types.js';
 
@@ -66,6 +66,10 @@ declare module '../model/types.js' {
     /** http-level maps for canary routing and cookie affinity. */
     traffic: TrafficMaps;
   }
+  interface Upstream {
+    /** Cookie affinity: the upstream hashes on this key (its `hashBy` is `$variable`), which needs its map. */
+    affinityKey?: AffinityKey;
+  }
 }
 
 export function emptyTraffic(): TrafficMaps {
@@ -84,6 +88,12 @@ export function upstreamPolicy(annotations: FeatureValues | undefined, config: G
   const lb = annotations?.loadBalance;
   if (lb?.hashBy !== undefined) return { loadBalance: 'hash', hashBy: lb.hashBy };
   return { loadBalance: lb?.method ?? config.loadBalance, hashBy: undefined };
+}
+
+/** What an upstream of this Ingress records for finishTraffic: the affinity key it hashes on (upstreamPolicy's hashBy). */
+export function upstreamFacts(annotations: FeatureValues | undefined): Partial<Upstream> | undefined {
+  const cookie = annotations?.affinity?.cookie;
+  return cookie === undefined ? undefined : { affinityKey: { source: cookieSource(cookie), variable: affinityKeyVariable(cookie) } };
 }
 
 /**
@@ -171,9 +181,7 @@ export function finishTraffic(servers: Server[], upstreams: Upstream[], warnings
   }
   // Every upstream that hashes on an affinity cookie (canary upstreams included) needs the cookie's key map.
   for (const u of upstreams) {
-    const variable = u.hashBy?.startsWith('$') ? u.hashBy.slice(1) : '';
-    const source = cookieSourceOfAffinityKey(variable);
-    if (source !== undefined && !keys.has(variable)) keys.set(variable, { source, variable });
+    if (u.affinityKey && !keys.has(u.affinityKey.variable)) keys.set(u.affinityKey.variable, u.affinityKey);
   }
   traffic.canaries = [...routes.values()];
   traffic.affinityKeys = [...keys.values()].sort((a, b) => a.source.localeCompare(b.source));

@@ -162,8 +162,11 @@ export function backendFor(
   upstreams: Map<string, Upstream>,
   /** `dynamicEndpoints`: round-robin upstreams take their endpoints from the controller's pushes (ModelOptions.dynamicEndpoints). */
   defaults: { keepalive: number; keepaliveTimeoutSeconds: number; dynamicEndpoints: boolean },
-  /** How the upstream picks an endpoint; a non-default policy gets its own upstream (name + suffix). */
-  policy: { loadBalance: Upstream['loadBalance']; hashBy: string | undefined; suffix: string } = { loadBalance: 'round_robin', hashBy: undefined, suffix: '' },
+  /**
+   * How the upstream picks an endpoint; a non-default policy gets its own upstream (name + suffix). `facts`:
+   * what a feature records on the upstream for a later step (features/traffic.ts: the affinity key).
+   */
+  policy: { loadBalance: Upstream['loadBalance']; hashBy: string | undefined; suffix: string; facts?: Partial<Upstream> } = { loadBalance: 'round_robin', hashBy: undefined, suffix: '' },
 ): Backend {
   if (resolved.unavailable) return { kind: 'unavailable', status: 503, reason: resolved.unavailable };
   const name = `${resolved.key}${policy.suffix}`;
@@ -178,6 +181,7 @@ export function backendFor(
       keepalive: defaults.keepalive,
       keepaliveTimeoutSeconds: defaults.keepaliveTimeoutSeconds,
       dynamic: defaults.dynamicEndpoints && policy.loadBalance === 'round_robin',
+      ...policy.facts,
     });
   }
   return { kind: 'upstream', upstream: name, protocol: 'HTTP' };

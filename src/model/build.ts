@@ -1,7 +1,7 @@
 import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
 import { parseAnnotations, parseGlobalConfig, runFinishHooks, runLocationHooks, runServerHooks, serverLevelKeys, setsOwnProxyHeader } from '../features/registry.js';
-import { finishTraffic, upstreamPolicy, upstreamSuffix } from '../features/traffic.js';
+import { finishTraffic, upstreamFacts, upstreamPolicy, upstreamSuffix } from '../features/traffic.js';
 import { resolveErrorBackends, withDefaultBackend } from '../features/custom-http-errors.js';
 import { resolveServiceUpstream, withProtocol } from '../features/service-upstream.js';
 import { backendFor, checkBackendFields, endpointRulesFrom, resolveService, type EndpointChecks } from './backends.js';
@@ -211,7 +211,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     const policy = upstreamPolicy(annotations, config);
     const warn = (message: string) => warnings.push({ object: `Service ${namespace}/${b?.service?.name ?? ''}`, message });
     const resolved = resolveServiceUpstream(namespace, b!, snapshot, annotations, warn, endpointChecks) ?? resolveService(namespace, b!, snapshot, endpointChecks);
-    return backendFor(resolved, upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config) });
+    return backendFor(resolved, upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config), facts: upstreamFacts(annotations) });
   };
 
   // The oldest Ingress with spec.defaultBackend answers requests for hosts that no rule names (the catch-all
