@@ -1,5 +1,4 @@
-import { EWMA_REASON, parseLoadBalanceMethod } from '../model/config.js';
-import type { LoadBalanceMethod } from '../model/types.js';
+import { EWMA_REASON, parseLoadBalanceMethod, type LoadBalanceMethod } from '../model/config.js';
 import { checkVariableText, isAllowedVariable } from '../model/validate.js';
 import { AnnotationError, type Feature } from './feature.js';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GlobalConfig } from '../model/config.js';
-import type { Backend, IngressRef, LoadBalanceMethod, ModelWarning, Server, Upstream } from '../model/types.js';
+import type { LoadBalanceMethod } from '../model/config.js';
+import type { Backend, IngressRef, ModelWarning, Server, Upstream } from '../model/types.js';
 import { refString } from '../model/types.js';
 import { affinityKeyVariable, setCookieValue, type AffinityAnnotation } from './affinity.js';
 import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryAnnotation, type CanaryMatch, type CookieMap } from './canary.js';

@@ -1,6 +1,5 @@
 import { createSecureContext } from 'node:tls';
 import type { ConfigMap } from '../store/types.js';
-import type { LoadBalanceMethod } from './types.js';
 import { parseBool, parseSeconds } from './validate.js';
 
 /**
@@ -176,6 +175,9 @@ function cipherListRefusal(list: string): string | undefined {
   return verdict;
 }
 const cipherVerdicts = new Map<string, string | undefined>();
+
+/** How an upstream picks an endpoint (nginx's balancers; `hash` only from upstream-hash-by or cookie affinity). */
+export type LoadBalanceMethod = 'round_robin' | 'least_conn' | 'ip_hash' | 'random' | 'hash';
 
 /** What open-source nginx offers under ingress-nginx's key. `ewma` needs ingress-nginx's Lua balancer. */
 const METHODS: Record<string, Exclude<LoadBalanceMethod, 'hash'>> = {

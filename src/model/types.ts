@@ -1,4 +1,4 @@
-import type { GlobalConfig } from './config.js';
+import type { GlobalConfig, LoadBalanceMethod } from './config.js';
 
 /**
  * Each feature's parsed value for one Ingress, under its registry field (features/registry.ts). Empty here:
@@ -125,8 +125,6 @@ export interface UpstreamEndpoint {
   address: string;
   port: number;
 }
-
-export type LoadBalanceMethod = 'round_robin' | 'least_conn' | 'ip_hash' | 'random' | 'hash';
 
 export interface Upstream {
   /** nginx upstream name: only [a-z0-9_.-]. */
