@@ -32,6 +32,9 @@ declare module '../model/types.js' {
 export const backendProtocolFeature: Feature<BackendProtocolAnnotation> = {
   name: 'backend-protocol',
   keys: ['backend-protocol', 'fastcgi-index', 'fastcgi-params-configmap'],
+  hooks: {
+    backend: (b, { annotations }) => (b.kind === 'upstream' ? { ...b, protocol: annotations.backendProtocol.protocol, fastcgi: annotations.backendProtocol.fastcgi } : b),
+  },
   parse(input) {
     const raw = input.get('backend-protocol');
     const v = raw === undefined ? 'HTTP' : raw.trim().toUpperCase();

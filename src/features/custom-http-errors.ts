@@ -50,6 +50,8 @@ export const customHttpErrorsFeature: Feature<CustomHttpErrorsAnnotation, Custom
   name: 'custom-http-errors',
   keys: ['custom-http-errors', 'default-backend'],
   hooks: {
+    accepted: (ctx) => resolveErrorBackends(ctx.accepted, ctx.fallback, ctx.config, ctx.snapshot, ctx.backendOf, ctx.warnings),
+    backend: (b, path) => withDefaultBackend(b, path.annotations, path.ingress, path.ingressBackend),
     // default-backend standing in for a missing Service sends the error-page headers.
     setsProxyHeader: ({ backend: b }) => b.kind === 'upstream' && Boolean(b.standInFor),
   },
@@ -86,7 +88,7 @@ type BackendOf = (namespace: string, backend: IngressBackend) => Backend;
  * of the oldest Ingress). Without either, error pages stay nginx's own, with a warning.
  */
 export function resolveErrorBackends(
-  accepted: Array<{ ref: IngressRef; annotations: { customHttpErrors: CustomHttpErrorsAnnotation } }>,
+  accepted: ReadonlyArray<{ ref: IngressRef; annotations: { customHttpErrors: CustomHttpErrorsAnnotation } }>,
   fallback: Server['fallback'],
   config: GlobalConfig,
   snapshot: Snapshot,

@@ -1,7 +1,8 @@
 import type { Snapshot } from '../store/snapshot.js';
-import type { Ingress } from '../store/types.js';
+import type { Ingress, IngressBackend } from '../store/types.js';
+import type { EndpointChecks, ResolvedService } from '../model/backends.js';
 import type { GlobalConfig } from '../model/config.js';
-import type { IngressRef, Location, ModelOptions, ModelWarning, Server, StateFile } from '../model/types.js';
+import type { Backend, FeatureValues, IngressRef, Location, ModelOptions, ModelWarning, Server, StateFile } from '../model/types.js';
 import { INJECTION_CHARS_RE, parseBool } from '../model/validate.js';
 
 /**
@@ -37,6 +38,15 @@ export interface Feature<T, G extends object = Record<never, never>> {
  * value from `location.annotations`, `server.serverAnnotations` or `server.ingressAnnotations`.
  */
 export interface FeatureHooks {
+  /**
+   * Where a Service of this Ingress is sent, instead of its endpoints (service-upstream); undefined leaves it
+   * to the next feature, then to the endpoints. `values` is undefined for a backend no Ingress path names.
+   */
+  resolve?(namespace: string, backend: IngressBackend, values: FeatureValues | undefined, ctx: ResolveContext): ResolvedService | undefined;
+  /** Once, after every Ingress is accepted and the catch-all backend is known. */
+  accepted?(ctx: AcceptedContext): void;
+  /** Each Ingress path's backend, in registry order (a protocol, headers, a stand-in for a missing Service). */
+  backend?(backend: Backend, path: PathFacts): Backend;
   /** Each location, once its server's TLS is known. */
   location?(location: Location, host: HostFacts): void;
   /** Each server, once its locations are done. */
@@ -50,6 +60,33 @@ export interface FeatureHooks {
    * location repeats the standard set: UpstreamBackend.ownProxyHeaders). Asked once the model is built.
    */
   setsProxyHeader?(location: Location, server: Server): boolean;
+}
+
+export interface ResolveContext {
+  snapshot: Snapshot;
+  checks: EndpointChecks;
+  /** A warning about the Service. */
+  warn(message: string): void;
+}
+
+export interface AcceptedContext {
+  /** Accepted Ingresses, oldest first, with their values. */
+  accepted: ReadonlyArray<{ ref: IngressRef; annotations: FeatureValues }>;
+  /** What answers requests for hosts that no rule names. */
+  fallback: Server['fallback'];
+  /** The backend of a Service of the namespace (no Ingress's features applied). */
+  backendOf(namespace: string, backend: IngressBackend): Backend;
+  snapshot: Snapshot;
+  config: GlobalConfig;
+  warnings: ModelWarning[];
+}
+
+/** One Ingress path, for the backend hook. */
+export interface PathFacts {
+  ingress: IngressRef;
+  annotations: FeatureValues;
+  /** The path's backend as the Ingress wrote it. */
+  ingressBackend: IngressBackend | undefined;
 }
 
 /** What a location or server hook knows of its host. */

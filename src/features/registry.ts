@@ -1,7 +1,8 @@
-import type { ConfigMap } from '../store/types.js';
+import type { ConfigMap, IngressBackend } from '../store/types.js';
+import type { ResolvedService } from '../model/backends.js';
 import { CORE_KEYS, DEFAULT_CORE_CONFIG, type ConfigIssue, type CoreConfig, type FeatureGlobals, type GlobalConfig } from '../model/config.js';
 import { LIMITS } from '../model/limits.js';
-import { type FeatureValues, type IngressRef, type Location, type ModelWarning, refString, type Server } from '../model/types.js';
+import { type Backend, type FeatureValues, type IngressRef, type Location, type ModelWarning, refString, type Server } from '../model/types.js';
 import { affinityFeature } from './affinity.js';
 import { appRootFeature } from './app-root.js';
 import { authBasicFeature } from './auth-basic.js';
@@ -10,7 +11,7 @@ import { backendProtocolFeature } from './backend-protocol.js';
 import { canaryFeature } from './canary.js';
 import { corsFeature } from './cors.js';
 import { customHttpErrorsFeature } from './custom-http-errors.js';
-import { AnnotationError, type AnnotationInput, type Feature, type FinishContext, type HostFacts } from './feature.js';
+import { AnnotationError, type AcceptedContext, type AnnotationInput, type Feature, type FinishContext, type HostFacts, type PathFacts, type ResolveContext } from './feature.js';
 import { forwardedHeadersFeature } from './forwarded-headers.js';
 import { loadBalanceFeature } from './load-balance.js';
 import { proxyFeature } from './proxy.js';
@@ -145,6 +146,24 @@ const FINISH_ORDER: ReadonlyArray<AnyFeature> = (() => {
 export function serverLevelKeys(values: FeatureValues): string[] {
   const all = values as unknown as Record<string, unknown>;
   return ENTRIES.flatMap(([field, f]) => f.serverKeys?.(all[field]) ?? []);
+}
+
+/** The first feature's resolution of a Service (FeatureHooks.resolve), if any. */
+export function resolveByFeatures(namespace: string, backend: IngressBackend, values: FeatureValues | undefined, ctx: ResolveContext): ResolvedService | undefined {
+  for (const f of FEATURE_LIST) {
+    const resolved = f.hooks?.resolve?.(namespace, backend, values, ctx);
+    if (resolved) return resolved;
+  }
+  return undefined;
+}
+
+export function runAcceptedHooks(ctx: AcceptedContext): void {
+  for (const f of FEATURE_LIST) f.hooks?.accepted?.(ctx);
+}
+
+/** A path's backend through every feature's backend hook, in registry order. */
+export function pathBackend(backend: Backend, path: PathFacts): Backend {
+  return FEATURE_LIST.reduce((b, f) => f.hooks?.backend?.(b, path) ?? b, backend);
 }
 
 export function runLocationHooks(location: Location, host: HostFacts): void {

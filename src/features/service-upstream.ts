@@ -2,10 +2,7 @@ import type { Snapshot } from '../store/snapshot.js';
 import type { IngressBackend } from '../store/types.js';
 import { resolveService, type EndpointChecks, type ResolvedService } from '../model/backends.js';
 import { checkEndpointAddress } from '../model/endpoint-addresses.js';
-import type { Backend } from '../model/types.js';
 import { checkPortNumber } from '../model/validate.js';
-import type { BackendProtocolAnnotation } from './backend-protocol.js';
-import type { UpstreamHeadersAnnotation } from './upstream-vhost.js';
 import { boolAnnotation, boolGlobal, globalsByKey, type Feature } from './feature.js';
 
 export interface ServiceUpstreamAnnotation {
@@ -33,6 +30,9 @@ export const serviceUpstreamFeature: Feature<ServiceUpstreamAnnotation, ServiceU
   name: 'service-upstream',
   keys: ['service-upstream'],
   globals: globalsByKey<ServiceUpstreamGlobals>({ enabled: false }, { 'service-upstream': boolGlobal('enabled') }),
+  hooks: {
+    resolve: (namespace, backend, values, ctx) => resolveServiceUpstream(namespace, backend, ctx.snapshot, values, ctx.warn, ctx.checks),
+  },
   parse(input, globals) {
     // As ingress-nginx: the ConfigMap key is every Ingress's default, the annotation overrides it either way.
     return { enabled: boolAnnotation(input, 'service-upstream') ?? globals.enabled };
@@ -71,20 +71,3 @@ export function resolveServiceUpstream(
   }
   return { key: `${byEndpoints.key}.clusterip`, service: byEndpoints.service, servicePort: byEndpoints.servicePort, endpoints: [{ address: ip, port: port.port }] };
 }
-
-/** backend-protocol, upstream-vhost and x-forwarded-prefix apply to the Ingress's paths. */
-export function withProtocol(
-  backend: Backend,
-  annotations: { backendProtocol: BackendProtocolAnnotation; upstreamHeaders: UpstreamHeadersAnnotation },
-): Backend {
-  if (backend.kind !== 'upstream') return backend;
-  return {
-    ...backend,
-    protocol: annotations.backendProtocol.protocol,
-    hostHeader: annotations.upstreamHeaders.vhost,
-    sslName: annotations.upstreamHeaders.vhost?.replace(/:\d+$/, ''),
-    forwardedPrefix: annotations.upstreamHeaders.xForwardedPrefix,
-    fastcgi: annotations.backendProtocol.fastcgi,
-  };
-}
-

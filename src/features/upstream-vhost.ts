@@ -48,6 +48,11 @@ export const upstreamVhostFeature: Feature<UpstreamHeadersAnnotation> = {
   name: 'upstream-vhost',
   keys: ['upstream-vhost', 'x-forwarded-prefix'],
   hooks: {
+    backend(b, { annotations: { upstreamHeaders: h } }) {
+      if (b.kind !== 'upstream') return b;
+      // The TLS server name (SNI) of an HTTPS or GRPCS backend is the vhost without its port.
+      return { ...b, hostHeader: h.vhost, sslName: h.vhost?.replace(/:\d+$/, ''), forwardedPrefix: h.xForwardedPrefix };
+    },
     setsProxyHeader: ({ backend: b }) => b.kind === 'upstream' && Boolean(b.hostHeader || b.forwardedPrefix),
   },
   parse(input) {

@@ -1,9 +1,7 @@
 import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
-import { parseAnnotations, parseGlobalConfig, runFinishHooks, runLocationHooks, runServerHooks, serverLevelKeys, setsOwnProxyHeader } from '../features/registry.js';
+import { parseAnnotations, parseGlobalConfig, pathBackend, resolveByFeatures, runAcceptedHooks, runFinishHooks, runLocationHooks, runServerHooks, serverLevelKeys, setsOwnProxyHeader } from '../features/registry.js';
 import { finishTraffic, upstreamFacts, upstreamPolicy, upstreamSuffix } from '../features/traffic.js';
-import { resolveErrorBackends, withDefaultBackend } from '../features/custom-http-errors.js';
-import { resolveServiceUpstream, withProtocol } from '../features/service-upstream.js';
 import { backendFor, checkBackendFields, endpointRulesFrom, resolveService, type EndpointChecks } from './backends.js';
 import type { GlobalConfig } from './config.js';
 import { compareHosts, hostOwnerNamespaces, serverNamesFor } from './hosts.js';
@@ -210,7 +208,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   const backendOf = (namespace: string, b: NonNullable<Ingress['spec']>['defaultBackend'], annotations?: IngressAnnotations): Backend => {
     const policy = upstreamPolicy(annotations, config);
     const warn = (message: string) => warnings.push({ object: `Service ${namespace}/${b?.service?.name ?? ''}`, message });
-    const resolved = resolveServiceUpstream(namespace, b!, snapshot, annotations, warn, endpointChecks) ?? resolveService(namespace, b!, snapshot, endpointChecks);
+    const resolved = resolveByFeatures(namespace, b!, annotations, { snapshot, checks: endpointChecks, warn }) ?? resolveService(namespace, b!, snapshot, endpointChecks);
     return backendFor(resolved, upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config), facts: upstreamFacts(annotations) });
   };
 
@@ -251,7 +249,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       whole: false,
     });
   }
-  resolveErrorBackends(accepted, fallback, config, snapshot, (ns, b) => backendOf(ns, b), warnings);
+  runAcceptedHooks({ accepted, fallback, backendOf: (ns, b) => backendOf(ns, b), snapshot, config, warnings });
 
   // Gather paths per host.
   const entriesByHost = new Map<string, PathEntry[]>();
@@ -291,7 +289,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
           field: `spec.rules[${i}].http.paths[${j}]`,
           path: p.path ?? '/',
           pathType: p.pathType as PathType,
-          backend: withDefaultBackend(withProtocol(backendOf(a.ref.namespace, p.backend, a.annotations), a.annotations), a.annotations, a.ref, p.backend),
+          backend: pathBackend(backendOf(a.ref.namespace, p.backend, a.annotations), { ingress: a.ref, annotations: a.annotations, ingressBackend: p.backend }),
           annotations: a.annotations,
         });
         entriesByHost.set(host, entries);
