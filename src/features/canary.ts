@@ -80,6 +80,7 @@ declare module '../model/types.js' {
 export const canaryFeature: Feature<CanaryAnnotation> = {
   name: 'canary',
   keys: ['canary', ...POLICY_KEYS],
+  secondary: { value: (v) => v.enabled, raw: (get) => parseBool(String(get('canary') ?? '')) === true },
   parse(input) {
     const off: CanaryAnnotation = { enabled: false, header: undefined, headerValue: undefined, headerPattern: undefined, cookie: undefined, weight: undefined, weightTotal: 100 };
     const raw = input.get('canary');

@@ -1,8 +1,8 @@
 import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress, IngressBackend } from '../store/types.js';
 import type { EndpointChecks, ResolvedService } from '../model/backends.js';
-import type { GlobalConfig } from '../model/config.js';
-import type { Backend, FeatureValues, IngressRef, Location, ModelOptions, ModelWarning, Server, StateFile } from '../model/types.js';
+import type { GlobalConfig, LoadBalanceMethod } from '../model/config.js';
+import type { Backend, FeatureValues, IngressRef, Location, ModelOptions, ModelWarning, NginxModel, Server, StateFile, Upstream } from '../model/types.js';
 import { INJECTION_CHARS_RE, parseBool } from '../model/validate.js';
 
 /**
@@ -29,6 +29,17 @@ export interface Feature<T, G extends object = Record<never, never>> {
    * that owns it (model/hosts.ts), and are reported as not used elsewhere.
    */
   serverKeys?(value: T): string[];
+  /**
+   * The key that makes this Ingress's paths regexes (use-regex, rewrite-target), or undefined: the host
+   * is then in regex mode (model/paths.ts). `get` reads the Ingress's annotations as written.
+   */
+  regexPaths?(value: T, get: (key: string) => string | undefined): string | undefined;
+  /**
+   * This Ingress only adds another backend to paths of other Ingresses (canary): it never owns a host's
+   * server, never becomes a default backend, and its server-scope keys are not used. `raw` answers from
+   * the annotations as written, for host ownership, which is settled before any parser runs.
+   */
+  secondary?: { value(value: T): boolean; raw(get: (key: string) => string | undefined): boolean };
   /** Its effect on the model, run by the registry at fixed points of model/build.ts. */
   hooks?: FeatureHooks;
 }
@@ -45,6 +56,11 @@ export interface FeatureHooks {
   resolve?(namespace: string, backend: IngressBackend, values: FeatureValues | undefined, ctx: ResolveContext): ResolvedService | undefined;
   /** Once, after every Ingress is accepted and the catch-all backend is known. */
   accepted?(ctx: AcceptedContext): void;
+  /**
+   * How the upstreams of this Ingress pick an endpoint; undefined: the ConfigMap's load-balance. The first
+   * feature that answers decides (`values` is undefined for a backend no Ingress path names).
+   */
+  upstream?(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice | undefined;
   /** Each Ingress path's backend, in registry order (a protocol, headers, a stand-in for a missing Service). */
   backend?(backend: Backend, path: PathFacts): Backend;
   /** Each location, once its server's TLS is known. */
@@ -60,6 +76,15 @@ export interface FeatureHooks {
    * location repeats the standard set: UpstreamBackend.ownProxyHeaders). Asked once the model is built.
    */
   setsProxyHeader?(location: Location, server: Server): boolean;
+}
+
+export interface UpstreamChoice {
+  loadBalance: LoadBalanceMethod;
+  hashBy: string | undefined;
+  /** Appended to the upstream's name: a non-default policy gets its own upstream. */
+  suffix: string;
+  /** Recorded on the upstream for a later step. */
+  facts?: Partial<Upstream>;
 }
 
 export interface ResolveContext {
@@ -99,7 +124,10 @@ export interface HostFacts {
 }
 
 export interface FinishContext {
+  /** The model being finished: a hook may set the facts its feature adds to NginxModel. */
+  model: NginxModel;
   servers: Server[];
+  upstreams: Upstream[];
   /** Accepted Ingresses, oldest first: who wins a contested name. */
   ageOrder: IngressRef[];
   /** The namespace that owns a host (model/hosts.ts), if any Ingress of it names the host. */

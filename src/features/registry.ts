@@ -11,7 +11,7 @@ import { backendProtocolFeature } from './backend-protocol.js';
 import { canaryFeature } from './canary.js';
 import { corsFeature } from './cors.js';
 import { customHttpErrorsFeature } from './custom-http-errors.js';
-import { AnnotationError, type AcceptedContext, type AnnotationInput, type Feature, type FinishContext, type HostFacts, type PathFacts, type ResolveContext } from './feature.js';
+import { AnnotationError, type AcceptedContext, type AnnotationInput, type Feature, type FinishContext, type HostFacts, type PathFacts, type ResolveContext, type UpstreamChoice } from './feature.js';
 import { forwardedHeadersFeature } from './forwarded-headers.js';
 import { loadBalanceFeature } from './load-balance.js';
 import { proxyFeature } from './proxy.js';
@@ -23,6 +23,7 @@ import { serviceUpstreamFeature } from './service-upstream.js';
 import { snippetFeature } from './snippet.js';
 import { sourceRangeFeature } from './source-range.js';
 import { sslRedirectFeature } from './ssl-redirect.js';
+import { trafficFeature } from './traffic.js';
 import { upstreamVhostFeature } from './upstream-vhost.js';
 
 /** The globals type of a feature field: its FeatureGlobals entry, or nothing. */
@@ -56,6 +57,7 @@ export const FEATURES: Features = {
   customHttpErrors: customHttpErrorsFeature,
   serviceUpstream: serviceUpstreamFeature,
   forwarding: forwardedHeadersFeature,
+  traffic: trafficFeature,
 };
 
 type AnyFeature = Feature<unknown, object>;
@@ -146,6 +148,36 @@ const FINISH_ORDER: ReadonlyArray<AnyFeature> = (() => {
 export function serverLevelKeys(values: FeatureValues): string[] {
   const all = values as unknown as Record<string, unknown>;
   return ENTRIES.flatMap(([field, f]) => f.serverKeys?.(all[field]) ?? []);
+}
+
+/** Whether an Ingress only adds backends to other Ingresses' paths (Feature.secondary): from its values. */
+export function isSecondary(values: FeatureValues): boolean {
+  const all = values as unknown as Record<string, unknown>;
+  return ENTRIES.some(([field, f]) => f.secondary?.value(all[field]) === true);
+}
+
+/** The same, from the annotations as written (before any parser runs). */
+export function isSecondaryRaw(get: (key: string) => string | undefined): boolean {
+  return FEATURE_LIST.some((f) => f.secondary?.raw(get) === true);
+}
+
+/** The key that puts an Ingress's paths in regex mode (Feature.regexPaths), or undefined. */
+export function regexPathsKey(values: FeatureValues, get: (key: string) => string | undefined): string | undefined {
+  const all = values as unknown as Record<string, unknown>;
+  for (const [field, f] of ENTRIES) {
+    const key = f.regexPaths?.(all[field], get);
+    if (key) return key;
+  }
+  return undefined;
+}
+
+/** How an Ingress's upstreams pick an endpoint: the first feature that answers, else the ConfigMap's load-balance. */
+export function upstreamChoice(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice {
+  for (const f of FEATURE_LIST) {
+    const choice = f.hooks?.upstream?.(values, config);
+    if (choice) return choice;
+  }
+  return { loadBalance: config.loadBalance, hashBy: undefined, suffix: '' };
 }
 
 /** The first feature's resolution of a Service (FeatureHooks.resolve), if any. */

@@ -30,6 +30,8 @@ declare module '../model/types.js' {
 export const rewriteTargetFeature: Feature<RewriteAnnotation> = {
   name: 'rewrite-target',
   keys: ['rewrite-target', 'use-regex'],
+  // A rewrite-target alone implies regex mode; use-regex is named when it is set too.
+  regexPaths: (v, get) => (!v.regex ? undefined : parseBool(String(get('use-regex') ?? '')) === true || v.target === undefined ? 'use-regex' : 'rewrite-target'),
   parse(input) {
     const useRegexRaw = input.get('use-regex');
     let useRegex = false;

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { GlobalConfig } from '../model/config.js';
-import type { LoadBalanceMethod } from '../model/config.js';
-import type { Backend, IngressRef, ModelWarning, Server, Upstream } from '../model/types.js';
-import { refString } from '../model/types.js';
+import type { GlobalConfig, LoadBalanceMethod } from '../model/config.js';
+import { refString, type Backend, type FeatureValues, type IngressRef, type ModelWarning, type Server, type Upstream } from '../model/types.js';
 import { affinityKeyVariable, setCookieValue, type AffinityAnnotation } from './affinity.js';
+import type { Feature } from './feature.js';
 import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryAnnotation, type CanaryMatch, type CookieMap } from './canary.js';
-import type { FeatureValues } from '../model/types.js';
 
 /** The canary Ingress that shares a location's path, attached by buildLocations. */
 export interface LocationCanary {
@@ -191,3 +189,31 @@ export function finishTraffic(servers: Server[], upstreams: Upstream[], warnings
   traffic.cookieMaps = [...sources].sort().flatMap((source) => cookieMapFor(source) ?? []);
   return traffic;
 }
+
+declare module '../model/types.js' {
+  interface FeatureValues {
+    traffic: undefined;
+  }
+}
+
+/**
+ * What canary, affinity and load-balance decide together: how each upstream picks an endpoint (cookie
+ * affinity, then upstream-hash-by, then load-balance), and the http-level maps of canary routes and
+ * affinity cookies. No keys of its own: it reads theirs.
+ */
+export const trafficFeature: Feature<undefined> = {
+  name: 'traffic',
+  keys: [],
+  parse: () => undefined,
+  hooks: {
+    upstream(values, config) {
+      const policy = upstreamPolicy(values, config);
+      return { ...policy, suffix: upstreamSuffix(policy, config), facts: upstreamFacts(values) };
+    },
+    finish(ctx) {
+      ctx.model.traffic = finishTraffic(ctx.servers, ctx.upstreams, ctx.warnings);
+    },
+    // After server names are final (aliases, www redirects), whose warnings come first.
+    finishAfter: ['server-alias', 'redirect'],
+  },
+};

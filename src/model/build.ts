@@ -1,7 +1,21 @@
 import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
-import { parseAnnotations, parseGlobalConfig, pathBackend, resolveByFeatures, runAcceptedHooks, runFinishHooks, runLocationHooks, runServerHooks, serverLevelKeys, setsOwnProxyHeader } from '../features/registry.js';
-import { finishTraffic, upstreamFacts, upstreamPolicy, upstreamSuffix } from '../features/traffic.js';
+import {
+  isSecondary,
+  isSecondaryRaw,
+  parseAnnotations,
+  parseGlobalConfig,
+  pathBackend,
+  regexPathsKey,
+  resolveByFeatures,
+  runAcceptedHooks,
+  runFinishHooks,
+  runLocationHooks,
+  runServerHooks,
+  serverLevelKeys,
+  setsOwnProxyHeader,
+  upstreamChoice,
+} from '../features/registry.js';
 import { backendFor, checkBackendFields, endpointRulesFrom, resolveService, type EndpointChecks } from './backends.js';
 import type { GlobalConfig } from './config.js';
 import { compareHosts, hostOwnerNamespaces, serverNamesFor } from './hosts.js';
@@ -12,7 +26,7 @@ import { SELF_SIGNED_CERT_PATH, certificateFromSecret } from './tls.js';
 import { dynamicEndpointsOn } from './dynamic-endpoints.js';
 import type { Backend, FeatureValues as IngressAnnotations, IngressRef, ModelOptions, ModelWarning, NginxModel, Rejection, Server, ServerTLS, StateFile, Upstream } from './types.js';
 import { refString } from './types.js';
-import { checkHost, checkLiteralPath, checkNamespace, checkObjectName, checkRegexPath, parseBool } from './validate.js';
+import { checkHost, checkLiteralPath, checkNamespace, checkObjectName, checkRegexPath } from './validate.js';
 
 /** An Ingress that passed validation, with what it asks for. */
 interface AcceptedIngress {
@@ -20,6 +34,8 @@ interface AcceptedIngress {
   rank: number;
   ingress: Ingress;
   annotations: IngressAnnotations;
+  /** The annotation that makes its paths regexes (Feature.regexPaths), if any. */
+  regexKey: string | undefined;
   /** host → TLS Secret name, from spec.tls. */
   tlsSecrets: Map<string, string>;
   /** host → the spec.tls field that names it first, for rejections. */
@@ -56,10 +72,10 @@ export function compareIngressAge(a: Ingress, b: Ingress): number {
  * the whole host is in regex mode. Another namespace's request is not counted: one broad regex such as
  * `/.*` would otherwise turn the owner's prefix paths into regexes that it outranks.
  */
-function regexModeHosts(candidates: Array<{ ingress: Ingress; ref: IngressRef; annotations: IngressAnnotations }>, owners: Map<string, string>): Set<string> {
+function regexModeHosts(candidates: Array<{ ingress: Ingress; ref: IngressRef; regexKey: string | undefined }>, owners: Map<string, string>): Set<string> {
   const hosts = new Set<string>();
   for (const c of candidates) {
-    if (!c.annotations.rewrite.regex) continue;
+    if (c.regexKey === undefined) continue;
     for (const rule of c.ingress.spec?.rules ?? []) {
       const host = rule.host ?? '';
       if ((owners.get(host) ?? c.ref.namespace) === c.ref.namespace) hosts.add(host);
@@ -142,19 +158,18 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
 
   const owned = [...snapshot.ingresses.values()].filter((ing) => isOwnedIngress(ing, snapshot, options)).sort(compareIngressAge);
   warnings.push(...missingClassWarnings(snapshot.ingresses.values(), snapshot, options));
-  const canaryKey = `${options.annotationsPrefix}/canary`;
   const hostOwners = hostOwnerNamespaces(
     owned
       .filter((ing) => !checkNamespace(ing.metadata?.namespace ?? '') && !checkObjectName(ing.metadata?.name ?? ''))
       .map((ing) => ({
         namespace: ing.metadata!.namespace!,
         hosts: (ing.spec?.rules ?? []).map((r) => r.host ?? ''),
-        canary: parseBool(String(ing.metadata?.annotations?.[canaryKey] ?? '')) === true,
+        canary: isSecondaryRaw(annotationReader(ing, options.annotationsPrefix)),
       })),
   );
 
   // Pass 1: metadata and annotations, so that pass 2 knows which hosts are in regex mode.
-  const candidates: Array<{ ingress: Ingress; ref: IngressRef; annotations: IngressAnnotations; files: StateFile[] }> = [];
+  const candidates: Array<{ ingress: Ingress; ref: IngressRef; annotations: IngressAnnotations; regexKey: string | undefined; files: StateFile[] }> = [];
   for (const ingress of owned) {
     const ref: IngressRef = { namespace: ingress.metadata?.namespace ?? '', name: ingress.metadata?.name ?? '' };
     const metaReason = checkNamespace(ref.namespace) ?? checkObjectName(ref.name);
@@ -170,7 +185,8 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       rejections.push({ ingress: ref, field: `metadata.annotations[${options.annotationsPrefix}/${e.annotation}]`, reason: e.reason, whole: true });
       continue;
     }
-    candidates.push({ ingress, ref, annotations: result.annotations, files: ingressFiles });
+    const regexKey = regexPathsKey(result.annotations, annotationReader(ingress, options.annotationsPrefix));
+    candidates.push({ ingress, ref, annotations: result.annotations, regexKey, files: ingressFiles });
   }
   const regexCandidates = candidates.map((c, rank) => ({ ...c, rank }));
   const regexHostSet = regexModeHosts(regexCandidates, hostOwners);
@@ -180,7 +196,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   const accepted: AcceptedIngress[] = [];
   for (const c of regexCandidates) {
     try {
-      const tls = validateIngressFields(c.ingress, regexHosts, c.annotations.rewrite.regex);
+      const tls = validateIngressFields(c.ingress, regexHosts, c.regexKey !== undefined);
       accepted.push({ ...c, ...tls });
       files.push(...c.files);
     } catch (err) {
@@ -206,10 +222,9 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     },
   };
   const backendOf = (namespace: string, b: NonNullable<Ingress['spec']>['defaultBackend'], annotations?: IngressAnnotations): Backend => {
-    const policy = upstreamPolicy(annotations, config);
     const warn = (message: string) => warnings.push({ object: `Service ${namespace}/${b?.service?.name ?? ''}`, message });
     const resolved = resolveByFeatures(namespace, b!, annotations, { snapshot, checks: endpointChecks, warn }) ?? resolveService(namespace, b!, snapshot, endpointChecks);
-    return backendFor(resolved, upstreams, upstreamDefaults, { ...policy, suffix: upstreamSuffix(policy, config), facts: upstreamFacts(annotations) });
+    return backendFor(resolved, upstreams, upstreamDefaults, upstreamChoice(annotations, config));
   };
 
   // The oldest Ingress with spec.defaultBackend answers requests for hosts that no rule names (the catch-all
@@ -224,21 +239,21 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   };
   // A canary Ingress never becomes the catch-all (ingress-nginx e2e canary.go: "should not use canary as a
   // catch-all server"), even when it is the oldest one with spec.defaultBackend.
-  const withDefault = accepted.find((a) => a.ingress.spec?.defaultBackend && !a.annotations.canary.enabled);
-  for (const a of accepted.filter((c) => c.ingress.spec?.defaultBackend && c.annotations.canary.enabled)) {
+  const withDefault = accepted.find((a) => a.ingress.spec?.defaultBackend && !isSecondary(a.annotations));
+  for (const a of accepted.filter((c) => c.ingress.spec?.defaultBackend && isSecondary(c.annotations))) {
     warnings.push({ object: `Ingress ${refString(a.ref)}`, ingress: a.ref, message: 'spec.defaultBackend of a canary Ingress is not used: a canary never becomes a default backend' });
   }
   const fallback: Server['fallback'] = withDefault ? defaultBackendOf(withDefault) : notFound;
   const hostDefaults = new Map<string, AcceptedIngress>();
   for (const a of accepted) {
-    if (!a.ingress.spec?.defaultBackend || a.annotations.canary.enabled) continue;
+    if (!a.ingress.spec?.defaultBackend || isSecondary(a.annotations)) continue;
     for (const rule of a.ingress.spec.rules ?? []) {
       const host = rule.host ?? '';
       if (host !== '' && hostOwners.get(host) === a.ref.namespace && !hostDefaults.has(host)) hostDefaults.set(host, a);
     }
   }
   const usedDefaults = new Set([withDefault, ...hostDefaults.values()]);
-  for (const other of accepted.filter((a) => !usedDefaults.has(a) && a.ingress.spec?.defaultBackend && !a.annotations.canary.enabled)) {
+  for (const other of accepted.filter((a) => !usedDefaults.has(a) && a.ingress.spec?.defaultBackend && !isSecondary(a.annotations))) {
     const already = `the catch-all default backend is already set by Ingress ${refString(withDefault!.ref)}, which is older`;
     rejections.push({
       ingress: other.ref,
@@ -266,7 +281,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
           foreignHosts.add(host);
           rejections.push(...foreignHostRejections(a, host, owner, options.annotationsPrefix));
         }
-        if (a.annotations.rewrite.regex) return;
+        if (a.regexKey !== undefined) return;
       }
       if (!ingressesByHost.has(host)) ingressesByHost.set(host, []);
       const refs = ingressesByHost.get(host)!;
@@ -306,7 +321,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     // A canary Ingress's other annotations are not used (ingress-nginx): it never owns the server.
     for (const rule of a.ingress.spec?.rules ?? []) {
       const host = rule.host ?? '';
-      if (!ownerByHost.has(host) && !a.annotations.canary.enabled && hostOwners.get(host) === a.ref.namespace) ownerByHost.set(host, a);
+      if (!ownerByHost.has(host) && !isSecondary(a.annotations) && hostOwners.get(host) === a.ref.namespace) ownerByHost.set(host, a);
     }
     for (const host of a.tlsSecrets.keys()) {
       const owner = hostOwners.get(host);
@@ -369,12 +384,9 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     servers.push(server);
   }
 
-  runFinishHooks({ servers, ageOrder: accepted.map((a) => a.ref), hostOwner: (host) => hostOwners.get(host), warnings, config, options });
-
   const rejectedWhole = new Set(rejections.filter((r) => r.whole).map((r) => refString(r.ingress)));
-  const traffic = finishTraffic(servers, [...upstreams.values()], warnings);
-  markOwnProxyHeaders(servers);
-  return {
+  // Features add their own facts to the model in their finish hooks (e.g. the http-level traffic maps).
+  const model = {
     options,
     config,
     servers,
@@ -385,8 +397,18 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     owned: owned.map((i) => ({ namespace: i.metadata?.namespace ?? '', name: i.metadata?.name ?? '' })),
     rejections,
     warnings,
-    traffic,
     ingressAnnotations: accepted.map((a) => ({ ingress: a.ref, annotations: a.annotations })),
+  } as NginxModel;
+  runFinishHooks({ model, servers, upstreams: [...upstreams.values()], ageOrder: accepted.map((a) => a.ref), hostOwner: (host) => hostOwners.get(host), warnings, config, options });
+  markOwnProxyHeaders(servers);
+  return model;
+}
+
+/** An Ingress's annotation under the prefix, as written (undefined when not set). */
+function annotationReader(ingress: Ingress, prefix: string): (key: string) => string | undefined {
+  return (key) => {
+    const v = ingress.metadata?.annotations?.[`${prefix}/${key}`];
+    return v === undefined || v === null ? undefined : String(v);
   };
 }
 
@@ -398,17 +420,15 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
 function foreignHostRejections(a: AcceptedIngress, host: string, owner: string, prefix: string): Rejection[] {
   const out: Rejection[] = [];
   const where = `of host ${JSON.stringify(host)} ${ownedBy(owner)}`;
-  if (a.annotations.rewrite.regex) {
-    const useRegex = parseBool(String(a.ingress.metadata?.annotations?.[`${prefix}/use-regex`] ?? '')) === true;
-    const key = useRegex || a.annotations.rewrite.target === undefined ? 'use-regex' : 'rewrite-target';
+  if (a.regexKey !== undefined) {
     out.push({
       ingress: a.ref,
-      field: `metadata.annotations[${prefix}/${key}]`,
+      field: `metadata.annotations[${prefix}/${a.regexKey}]`,
       reason: `the regex mode ${where}; this Ingress's paths on that host are not served`,
       whole: false,
     });
   }
-  if (!a.annotations.canary.enabled) {
+  if (!isSecondary(a.annotations)) {
     for (const key of serverLevelKeys(a.annotations)) {
       out.push({ ingress: a.ref, field: `metadata.annotations[${prefix}/${key}]`, reason: `${key} is a server-level setting, and the server ${where}; not used there`, whole: false });
     }

@@ -1,5 +1,4 @@
 import { createSecureContext } from 'node:tls';
-import type { ConfigMap } from '../store/types.js';
 import { parseBool, parseSeconds } from './validate.js';
 
 /**
