@@ -157,6 +157,10 @@ export const authUrlFeature: Feature<AuthExternalAnnotation> = {
   name: 'auth-url',
   keys: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-always-set-cookie'],
   hooks: {
+    // auth-signin's rd= is URL-escaped with the set-misc module (set_escape_uri), when the CLI found it.
+    finish(ctx) {
+      if (ctx.model.ingressAnnotations.some((i) => i.annotations.authExternal.escapeRedirect)) ctx.model.modules = [...(ctx.model.modules ?? []), 'set-misc'];
+    },
     // auth-response-headers are passed upstream with proxy_set_header.
     setsProxyHeader: (location) => location.annotations.authExternal.responseHeaders.length > 0,
   },

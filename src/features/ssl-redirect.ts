@@ -56,9 +56,12 @@ export const sslRedirectFeature: Feature<SslRedirectAnnotation, SslRedirectGloba
   hooks: {
     location(location, host) {
       location.redirectToHttps = redirectsToHttps(location.annotations, location.ingressPath, host.isTlsHost, host.config);
+      location.httpsRedirect = location.annotations.sslRedirect.httpsRedirect;
     },
     server(server, host) {
       server.redirectToHttps = redirectsToHttps(server.serverAnnotations, '/', host.isTlsHost, host.config);
+      // Unmatched paths: the ConfigMap's settings, with the request's URI as it came.
+      server.httpsRedirect = httpsRedirectTarget(defaultSslRedirect(host.config, host.options.httpsPort), host.options.httpsPort, '$request_uri');
     },
   },
   parse(input, g) {

@@ -186,6 +186,8 @@ export interface Location {
   rewrite?: { pattern: string; replacement: string };
   /** Plain http on a TLS host is redirected to https (ssl-redirect). */
   redirectToHttps: boolean;
+  /** Where that redirect goes (set with redirectToHttps by the feature that decides it). */
+  httpsRedirect?: string;
   /** Strict-Transport-Security is sent on https. */
   hsts: boolean;
 }
@@ -213,6 +215,8 @@ export interface Server {
   tls?: ServerTLS;
   /** A TLS host answers plain http with this redirect (308) unless turned off. */
   redirectToHttps: boolean;
+  /** Where the redirect of its unmatched paths goes (set with redirectToHttps). */
+  httpsRedirect?: string;
   locations: Location[];
   /** What answers a request that matches no location. */
   fallback: Backend | { kind: 'status'; status: number } | { kind: 'none' };
@@ -244,6 +248,8 @@ export interface NginxModel {
   owned: IngressRef[];
   rejections: Rejection[];
   warnings: ModelWarning[];
+  /** nginx dynamic modules a feature needs (`set-misc`); render loads those the CLI found (ModelOptions). */
+  modules?: string[];
   /** Every accepted Ingress, once, with its annotations (per-Ingress http-level blocks such as rate-limit zones). */
   ingressAnnotations: IngressAnnotationsOf[];
 }

@@ -1,7 +1,6 @@
 import Handlebars from 'handlebars';
 import { serverNamesHashBucketSize } from '../model/hosts.js';
 import { dynamicEndpointsOn, LUA_DIR, luaModules } from '../model/dynamic-endpoints.js';
-import { defaultSslRedirect, httpsRedirectTarget } from '../features/ssl-redirect.js';
 import { DEFAULT_MODEL_OPTIONS, type NginxModel } from '../model/types.js';
 import { HELPERS, RenderError } from './helpers.js';
 import { oldLayoutProblem, type TemplateSources } from './templates.js';
@@ -21,8 +20,6 @@ export interface RenderView {
     uwsgiTemp: string;
     scgiTemp: string;
   };
-  /** `https://$host$request_uri` (a port only with use-port-in-redirects): the https redirect of unmatched paths. */
-  httpsRedirect: string;
   hstsValue: string;
   /** Large enough for the longest exact server name (src/model/hosts.ts). */
   serverNamesHashBucketSize: number;
@@ -51,12 +48,11 @@ export function viewOf(model: NginxModel): RenderView {
       uwsgiTemp: `${state}/tmp/uwsgi`,
       scgiTemp: `${state}/tmp/scgi`,
     },
-    httpsRedirect: httpsRedirectTarget(defaultSslRedirect(model.config, model.options.httpsPort), model.options.httpsPort, '$request_uri'),
     hstsValue,
     serverNamesHashBucketSize: serverNamesHashBucketSize(model.servers.flatMap((s) => (s.wwwRedirect ? [...s.serverNames, s.wwwRedirect.from] : s.serverNames))),
     listenIpv6: model.options.ipv6 === true && !model.config.disableIpv6,
     setMisc:
-      model.options.setMiscModule && model.ingressAnnotations.some((i) => i.annotations.authExternal.escapeRedirect)
+      model.options.setMiscModule && model.modules?.includes('set-misc')
         ? { ndkModule: luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!).ndkModule, module: model.options.setMiscModule }
         : undefined,
     clearServerHeader: !model.config.serverTokens && model.options.headersMoreModule ? { module: model.options.headersMoreModule } : undefined,
