@@ -192,7 +192,7 @@ describe('planConfig', () => {
   /** Renders each location, with the header pattern of a canary attached to it. */
   const renderCanaries: ConfigRenderer = (m) =>
     m.servers
-      .flatMap((s) => s.locations.map((l) => `${refString(l.ingress)} ${l.ingressPath}${l.canary ? ` canary ${refString(l.canary.ingress)} ${l.canary.policy.headerPattern}` : ''}`))
+      .flatMap((s) => s.locations.map((l) => `${refString(l.ingress)} ${l.ingressPath}${l.canary ? ` canary ${refString(l.canary.ingress)} ${l.canary.annotations.canary.headerPattern}` : ''}`))
       .join('\n');
 
   test('an older canary whose pattern nginx refuses is left out, not the younger main Ingress it attaches to', async () => {

@@ -61,6 +61,8 @@ export interface FeatureHooks {
    * feature that answers decides (`values` is undefined for a backend no Ingress path names).
    */
   upstream?(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice | undefined;
+  /** The URI this Ingress's regex locations rewrite to (`rewrite PATTERN URI break;`), if any. */
+  rewriteTarget?(values: FeatureValues): string | undefined;
   /** Each Ingress path's backend, in registry order (a protocol, headers, a stand-in for a missing Service). */
   backend?(backend: Backend, path: PathFacts): Backend;
   /** Each location, once its server's TLS is known. */

@@ -171,6 +171,15 @@ export function regexPathsKey(values: FeatureValues, get: (key: string) => strin
   return undefined;
 }
 
+/** The URI an Ingress's regex locations rewrite to (FeatureHooks.rewriteTarget): the first feature's. */
+export function rewriteTargetOf(values: FeatureValues): string | undefined {
+  for (const f of FEATURE_LIST) {
+    const target = f.hooks?.rewriteTarget?.(values);
+    if (target !== undefined) return target;
+  }
+  return undefined;
+}
+
 /** How an Ingress's upstreams pick an endpoint: the first feature that answers, else the ConfigMap's load-balance. */
 export function upstreamChoice(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice {
   for (const f of FEATURE_LIST) {

@@ -1,4 +1,4 @@
-import { checkRegexPath, parseBool } from '../model/validate.js';
+import { parseBool } from '../model/validate.js';
 import { AnnotationError, type Feature } from './feature.js';
 
 export interface RewriteAnnotation {
@@ -30,6 +30,7 @@ declare module '../model/types.js' {
 export const rewriteTargetFeature: Feature<RewriteAnnotation> = {
   name: 'rewrite-target',
   keys: ['rewrite-target', 'use-regex'],
+  hooks: { rewriteTarget: (values) => values.rewrite.target },
   // A rewrite-target alone implies regex mode; use-regex is named when it is set too.
   regexPaths: (v, get) => (!v.regex ? undefined : parseBool(String(get('use-regex') ?? '')) === true || v.target === undefined ? 'use-regex' : 'rewrite-target'),
   parse(input) {
@@ -53,10 +54,3 @@ export const rewriteTargetFeature: Feature<RewriteAnnotation> = {
     return { target, regex: useRegex || target !== undefined };
   },
 };
-
-/** The nginx `rewrite` regex for a location: ingress-nginx anchors the path and matches case-insensitively. */
-export function rewritePattern(path: string): string {
-  const reason = checkRegexPath(path);
-  if (reason) throw new AnnotationError('rewrite-target', `path ${JSON.stringify(path)}: ${reason}`);
-  return `(?i)^${path}`;
-}

@@ -5,13 +5,6 @@ import { affinityKeyVariable, setCookieValue, type AffinityAnnotation } from './
 import type { Feature } from './feature.js';
 import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryAnnotation, type CanaryMatch, type CookieMap } from './canary.js';
 
-/** The canary Ingress that shares a location's path, attached by buildLocations. */
-export interface LocationCanary {
-  ingress: IngressRef;
-  backend: Backend;
-  policy: CanaryAnnotation;
-}
-
 export interface LocationAffinity {
   /** http-level map variable (no `$`): the Set-Cookie value when the request had no affinity cookie, else "". */
   setCookieVariable: string;
@@ -56,8 +49,6 @@ export interface TrafficMaps {
 
 declare module '../model/types.js' {
   interface Location {
-    /** The canary Ingress that shares this path (canary.ts); routed through `model.traffic`. */
-    canary?: LocationCanary;
     /** Cookie affinity: the map variable holding the Set-Cookie value (affinity.ts). */
     affinity?: LocationAffinity;
   }
@@ -135,11 +126,12 @@ export function finishTraffic(servers: Server[], upstreams: Upstream[], warnings
         } else {
           const main = loc.backend.upstream;
           const alt = canary.backend.upstream;
-          const id = JSON.stringify([main, alt, canary.policy]);
+          const policy = canary.annotations.canary;
+          const id = JSON.stringify([main, alt, policy]);
           let route = routes.get(id);
           if (!route) {
             const variable = `portico_canary_${routes.size + 1}`;
-            const p = canary.policy;
+            const p = policy;
             const header = p.header !== undefined ? { source: headerSource(p.header), variable: `${variable}_header`, matches: headerMatches(p) } : undefined;
             const cookie = p.cookie !== undefined ? { source: cookieSource(p.cookie), variable: `${variable}_cookie`, matches: cookieMatches() } : undefined;
             const share = weightShare(p);

@@ -7,6 +7,7 @@ import {
   parseGlobalConfig,
   pathBackend,
   regexPathsKey,
+  rewriteTargetOf,
   resolveByFeatures,
   runAcceptedHooks,
   runFinishHooks,
@@ -272,6 +273,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
   let rank = 0;
   for (const a of accepted) {
     const foreignHosts = new Set<string>();
+    const roles = { secondary: isSecondary(a.annotations), rewriteTarget: rewriteTargetOf(a.annotations) };
     (a.ingress.spec?.rules ?? []).forEach((rule, i) => {
       const host = rule.host ?? '';
       const owner = hostOwners.get(host);
@@ -306,6 +308,7 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
           pathType: p.pathType as PathType,
           backend: pathBackend(backendOf(a.ref.namespace, p.backend, a.annotations), { ingress: a.ref, annotations: a.annotations, ingressBackend: p.backend }),
           annotations: a.annotations,
+          ...roles,
         });
         entriesByHost.set(host, entries);
       });

@@ -1,5 +1,5 @@
 import type { FeatureValues as IngressAnnotations } from './types.js';
-import { rewritePattern } from '../features/rewrite-target.js';
+import { checkRegexPath } from './validate.js';
 import { compileRegex, PATH_DIALECT, type CompiledRegex } from './regex.js';
 import type { Backend, IngressRef, Location, Rejection } from './types.js';
 import { refString } from './types.js';
@@ -17,7 +17,11 @@ export interface PathEntry {
   pathType: PathType;
   backend: Backend;
   annotations: IngressAnnotations;
-  /** The canary Ingress's entry for the same path (features/canary.ts), set on the main entry. */
+  /** The Ingress only adds an alternative backend to the same path of another (a canary: Feature.secondary). */
+  secondary: boolean;
+  /** The URI a regex location rewrites to (rewrite-target: Feature.rewriteTarget), if any. */
+  rewriteTarget: string | undefined;
+  /** The canary Ingress's entry for the same path, set on the main entry. */
   canary?: PathEntry;
 }
 
@@ -48,7 +52,7 @@ function location(entry: PathEntry, modifier: Location['modifier'], path: string
     rewrite: undefined,
     redirectToHttps: false,
     hsts: false,
-    canary: entry.canary ? { ingress: entry.canary.ingress, backend: entry.canary.backend, policy: entry.canary.annotations.canary } : undefined,
+    canary: entry.canary ? { ingress: entry.canary.ingress, backend: entry.canary.backend, annotations: entry.canary.annotations } : undefined,
     affinity: undefined,
   };
 }
@@ -75,7 +79,7 @@ export function buildLocations(
   const canaries: PathEntry[] = [];
   for (const entry of [...entries].sort((a, b) => a.rank - b.rank)) {
     // A canary Ingress does not compete for its path: it adds the alternative backend of the main one.
-    if (entry.annotations.canary?.enabled) {
+    if (entry.secondary) {
       canaries.push(entry);
       continue;
     }
@@ -132,9 +136,7 @@ export function buildLocations(
     }
     if (regexMode) {
       const loc = location(entry, '~*', `^${entry.path}`);
-      if (entry.annotations.rewrite.target !== undefined) {
-        loc.rewrite = { pattern: rewritePattern(entry.path), replacement: entry.annotations.rewrite.target };
-      }
+      if (entry.rewriteTarget !== undefined) loc.rewrite = { pattern: rewritePattern(entry.path), replacement: entry.rewriteTarget };
       regexLocations.push({ loc, rank: entry.rank });
       continue;
     }
@@ -150,6 +152,14 @@ export function buildLocations(
   locations.push(...slashGuards(locations, regexLocations.map((r) => r.loc), fallback));
   locations.sort((a, b) => (a.modifier === '=' ? 0 : 1) - (b.modifier === '=' ? 0 : 1) || a.path.localeCompare(b.path));
   return { locations: [...locations, ...regexLocations.map((r) => r.loc)], rejections };
+}
+
+/** The nginx `rewrite` regex for a location: ingress-nginx anchors the path and matches case-insensitively. */
+function rewritePattern(path: string): string {
+  // Regex-mode paths passed checkRegexPath already (model/build.ts): this only guards against a caller that skipped it.
+  const reason = checkRegexPath(path);
+  if (reason) throw new Error(`rewrite-target: path ${JSON.stringify(path)}: ${reason}`);
+  return `(?i)^${path}`;
 }
 
 /**

@@ -190,6 +190,11 @@ export interface Location {
   httpsRedirect?: string;
   /** Strict-Transport-Security is sent on https. */
   hsts: boolean;
+  /**
+   * Another Ingress (a canary: Feature.secondary) that adds an alternative backend to this path; the
+   * features route between the two (features/traffic.ts, through `model.traffic`).
+   */
+  canary?: { ingress: IngressRef; backend: Backend; annotations: FeatureValues };
 }
 
 export interface ServerTLS {
