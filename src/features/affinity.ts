@@ -20,7 +20,7 @@ export interface AffinityAnnotation {
   sameSite: 'None' | 'Lax' | 'Strict' | undefined;
 }
 
-export const DEFAULT_AFFINITY_COOKIE = 'INGRESSCOOKIE';
+const DEFAULT_AFFINITY_COOKIE = 'INGRESSCOOKIE';
 
 const AFFINITY_KEYS = [
   'affinity',

@@ -17,7 +17,7 @@ export interface AuthBasicAnnotation {
   unavailable: string | undefined;
 }
 
-export const DEFAULT_REALM = 'Authentication Required';
+const DEFAULT_REALM = 'Authentication Required';
 
 const OFF: AuthBasicAnnotation = { enabled: false, realm: undefined, userFile: undefined, unavailable: undefined };
 
@@ -52,7 +52,7 @@ export function secretRef(key: string, value: string, namespace: string): { name
  * Validated `user:hash` lines, or a reason. `where` names an entry by its place (a line number, a key
  * name Kubernetes allows), never by its text: the reason reaches logs and Events, and Secret text must not.
  */
-export function htpasswdLines(entries: Array<[string, string]>, where: (index: number) => string): { lines: string[]; unusable: string[] } {
+function htpasswdLines(entries: Array<[string, string]>, where: (index: number) => string): { lines: string[]; unusable: string[] } {
   const lines: string[] = [];
   const unusable: string[] = [];
   for (const [i, [user, hash]] of entries.entries()) {

@@ -67,7 +67,7 @@ const HOP_HEADERS = new Set(['host', 'connection', 'upgrade', 'content-length', 
  * or more, so it is allowed only after the host. $escaped_request_uri is ingress-nginx's name; Portico
  * defines it (templates/annotations/http/auth-external.hbs).
  */
-export const AUTH_URL_VARIABLES: Record<string, ReadonlyArray<'scheme' | 'host' | 'rest'>> = {
+const AUTH_URL_VARIABLES: Record<string, ReadonlyArray<'scheme' | 'host' | 'rest'>> = {
   scheme: ['scheme', 'rest'],
   host: ['host', 'rest'],
   server_name: ['host', 'rest'],
@@ -78,7 +78,7 @@ export const AUTH_URL_VARIABLES: Record<string, ReadonlyArray<'scheme' | 'host' 
 };
 
 /** Portico's variable behind ingress-nginx's $escaped_request_uri. */
-export const ESCAPED_REQUEST_URI_VARIABLE = 'portico_escaped_request_uri';
+const ESCAPED_REQUEST_URI_VARIABLE = 'portico_escaped_request_uri';
 
 /** Stands in for a variable while the URL's syntax is checked: a valid scheme / host / path character run. */
 const PLACEHOLDER: Record<'scheme' | 'host' | 'rest', string> = { scheme: 'http', host: 'portico-variable', rest: 'v' };

@@ -55,7 +55,7 @@ export function cookieMapFor(source: string): CookieMap | undefined {
   return { variable: source, pattern: `~*(^|;)\\s*${literalRegex(name)}=([^;]*)` };
 }
 
-export function checkHeaderPattern(value: string): string | undefined {
+function checkHeaderPattern(value: string): string | undefined {
   if (!PATTERN_RE.test(value)) return 'only visible ASCII without quotes, ";" or "#" is allowed (at most 256 characters)';
   if (/\$(?!$)/.test(value)) return '"$" is allowed only as the final end anchor';
   // nginx compiles it as a map key (PCRE2): the shared grammar, and no super-linear backtracking.

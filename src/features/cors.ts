@@ -19,7 +19,7 @@ export interface CorsAnnotation {
   maxAge: number;
 }
 
-export const CORS_DEFAULTS = {
+const CORS_DEFAULTS = {
   allowMethods: 'GET, PUT, POST, DELETE, PATCH, OPTIONS',
   allowHeaders: 'DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization',
   maxAge: 1728000,

@@ -87,7 +87,7 @@ type BackendOf = (namespace: string, backend: IngressBackend) => Backend;
  * Ingress's custom error pages: its default-backend, else the cluster default backend (spec.defaultBackend
  * of the oldest Ingress). Without either, error pages stay nginx's own, with a warning.
  */
-export function resolveErrorBackends(
+function resolveErrorBackends(
   accepted: ReadonlyArray<{ ref: IngressRef; annotations: { customHttpErrors: CustomHttpErrorsAnnotation } }>,
   fallback: Server['fallback'],
   config: GlobalConfig,

@@ -52,7 +52,7 @@ export const STANDARD_FASTCGI_PARAMS: readonly FastcgiParam[] = [
 ];
 
 /** nginx variables a ConfigMap value may use: request facts only, none that could read a secret or a file. */
-export const FASTCGI_VARIABLES: ReadonlySet<string> = new Set([
+const FASTCGI_VARIABLES: ReadonlySet<string> = new Set([
   'document_root', 'document_uri', 'fastcgi_script_name', 'fastcgi_path_info', 'request_uri', 'uri', 'args',
   'query_string', 'request_method', 'content_type', 'content_length', 'server_name', 'server_port', 'server_addr',
   'server_protocol', 'remote_addr', 'remote_port', 'remote_user', 'scheme', 'https', 'host', 'request_id', 'nginx_version',

@@ -24,7 +24,7 @@ export interface ForwardingConfig {
   logFormatUpstream: string | undefined;
 }
 
-export const DEFAULT_FORWARDING: ForwardingConfig = {
+const DEFAULT_FORWARDING: ForwardingConfig = {
   useForwardedHeaders: false,
   forwardedForHeader: 'X-Forwarded-For',
   computeFullForwardedFor: false,

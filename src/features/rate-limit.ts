@@ -11,7 +11,7 @@ export interface RateLimitAnnotation {
   connections: { zone: string; limit: number } | undefined;
 }
 
-export const DEFAULT_BURST_MULTIPLIER = 5;
+const DEFAULT_BURST_MULTIPLIER = 5;
 
 function positive(key: string, value: string | undefined, max: number): number | undefined {
   if (value === undefined) return undefined;

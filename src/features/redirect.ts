@@ -74,7 +74,7 @@ export function wwwCounterpart(host: string): string | undefined {
  * counterpart, unless another server already answers that name (then a warning, as ingress-nginx does).
  * Call after server aliases are known.
  */
-export function applyWwwRedirects(servers: Server[], warnings: ModelWarning[]): void {
+function applyWwwRedirects(servers: Server[], warnings: ModelWarning[]): void {
   const taken = new Set(servers.flatMap((s) => [s.host, ...s.serverNames]));
   for (const server of servers) {
     server.wwwRedirect = undefined;

@@ -225,7 +225,7 @@ export function setsOwnProxyHeader(location: Location, server: Server): boolean 
 }
 
 /** Keys under the prefix that no feature supports: ignored, with a warning so a migrating operator sees them. */
-export function unsupportedAnnotations(annotations: Record<string, string>, prefix: string): string[] {
+function unsupportedAnnotations(annotations: Record<string, string>, prefix: string): string[] {
   const start = `${prefix}/`;
   return Object.keys(annotations)
     .filter((k) => k.startsWith(start) && !SUPPORTED_KEYS.has(k.slice(start.length)))
@@ -239,7 +239,7 @@ export function unsupportedAnnotations(annotations: Record<string, string>, pref
  * whole instead. A key set to its off value asks for nothing and gets the usual "not supported" warning.
  * Keys ending in "-" cover the whole family (every proxy-ssl-* and modsecurity-* key, present or future).
  */
-export const UNENFORCED_PROTECTION: ReadonlyArray<{ key: string; what: string; off?: readonly string[] }> = [
+const UNENFORCED_PROTECTION: ReadonlyArray<{ key: string; what: string; off?: readonly string[] }> = [
   { key: 'auth-tls-secret', what: 'client-certificate authentication' },
   { key: 'auth-tls-verify-client', what: 'client-certificate verification', off: ['off'] },
   { key: 'auth-tls-verify-depth', what: 'client-certificate verification' },
@@ -275,7 +275,7 @@ const NEEDS_SECRET: ReadonlyArray<{ family: string; secret: string }> = [
 ];
 
 /** The keys (without prefix, sorted) of annotations that ask for a protection Portico does not enforce. */
-export function unenforcedProtections(annotations: Record<string, string>, prefix: string): string[] {
+function unenforcedProtections(annotations: Record<string, string>, prefix: string): string[] {
   const set = (key: string) => String(annotations[`${prefix}/${key}`] ?? '').trim() !== '';
   return unsupportedAnnotations(annotations, prefix)
     .map((k) => k.slice(prefix.length + 1))
@@ -290,7 +290,7 @@ export function unenforcedProtections(annotations: Record<string, string>, prefi
 }
 
 /** One warning line for all of an Ingress's ignored keys (one Event in a cluster, not one per key). */
-export function unsupportedWarning(keys: string[]): string | undefined {
+function unsupportedWarning(keys: string[]): string | undefined {
   if (keys.length === 0) return undefined;
   if (keys.length === 1) return `annotation ${keys[0]} is not supported by Portico and is ignored`;
   return `annotations ${keys.join(', ')} are not supported by Portico and are ignored`;

@@ -11,7 +11,7 @@ export interface RewriteAnnotation {
 /** Path characters plus `?` and `&` for a query, and `$N` capture references (checked below). */
 const TARGET_RE = /^[A-Za-z0-9\-._~%!&()*+,=:@/?$]*$/;
 
-export function checkRewriteTarget(value: string): string | undefined {
+function checkRewriteTarget(value: string): string | undefined {
   if (value.length > 2048) return 'longer than 2048 characters';
   if (!TARGET_RE.test(value)) return 'only URI path characters and $1..$9 capture references are allowed';
   if (/\$(?![1-9])/.test(value)) return '"$" must be followed by a capture group number 1-9';

@@ -43,7 +43,7 @@ export const serverAliasFeature: Feature<ServerAliasAnnotation> = {
  * Ingress with a path on the host; contested aliases go to the oldest Ingress (`ageOrder`: accepted
  * Ingresses, oldest first).
  */
-export function applyServerAliases(
+function applyServerAliases(
   servers: Server[],
   ageOrder: IngressRef[],
   warnings: ModelWarning[],

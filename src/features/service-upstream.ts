@@ -44,7 +44,7 @@ export const serviceUpstreamFeature: Feature<ServiceUpstreamAnnotation, ServiceU
  * Returns undefined when the annotation is off; falls back to the endpoints, with a warning, for a headless
  * Service or one without a cluster IP.
  */
-export function resolveServiceUpstream(
+function resolveServiceUpstream(
   namespace: string,
   backend: IngressBackend,
   snapshot: Snapshot,

@@ -31,7 +31,7 @@ export interface SslRedirectGlobals {
   noTlsRedirectLocations: string[];
 }
 
-export const DEFAULT_SSL_REDIRECT_GLOBALS: SslRedirectGlobals = {
+const DEFAULT_SSL_REDIRECT_GLOBALS: SslRedirectGlobals = {
   sslRedirect: true,
   forceSslRedirect: false,
   preserveTrailingSlash: false,
@@ -102,7 +102,7 @@ export function redirectsToHttps(annotations: { sslRedirect: SslRedirectAnnotati
 }
 
 /** What an Ingress without these annotations gets: the ConfigMap's keys, or ingress-nginx's defaults. */
-export function defaultSslRedirect(config: GlobalConfig, httpsListenPort: number): SslRedirectAnnotation {
+function defaultSslRedirect(config: GlobalConfig, httpsListenPort: number): SslRedirectAnnotation {
   const g = config.sslRedirect;
   const effective = { sslRedirect: g.sslRedirect, forceSslRedirect: g.forceSslRedirect, preserveTrailingSlash: g.preserveTrailingSlash, usePortInRedirects: g.usePortInRedirects };
   return { ...effective, httpsRedirect: httpsRedirectTarget(effective, httpsListenPort) };
@@ -115,6 +115,6 @@ export function defaultSslRedirect(config: GlobalConfig, httpsListenPort: number
  * 443. Only use-port-in-redirects names a port, and then the https listen port (ingress-nginx: --https-port),
  * for installs that clients reach directly on it. One trailing "/" is dropped unless preserve-trailing-slash.
  */
-export function httpsRedirectTarget(a: Omit<SslRedirectAnnotation, 'httpsRedirect'>, httpsListenPort: number, uri: '$request_uri' | '$portico_request_uri_trimmed' = a.preserveTrailingSlash ? '$request_uri' : '$portico_request_uri_trimmed'): string {
+function httpsRedirectTarget(a: Omit<SslRedirectAnnotation, 'httpsRedirect'>, httpsListenPort: number, uri: '$request_uri' | '$portico_request_uri_trimmed' = a.preserveTrailingSlash ? '$request_uri' : '$portico_request_uri_trimmed'): string {
   return `https://$host${a.usePortInRedirects ? `:${httpsListenPort}` : ''}${uri}`;
 }

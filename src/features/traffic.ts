@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { GlobalConfig, LoadBalanceMethod } from '../model/config.js';
-import { refString, type Backend, type FeatureValues, type IngressRef, type ModelWarning, type Server, type Upstream } from '../model/types.js';
+import { refString, type FeatureValues, type IngressRef, type ModelWarning, type Server, type Upstream } from '../model/types.js';
 import { affinityKeyVariable, setCookieValue, type AffinityAnnotation } from './affinity.js';
 import type { Feature } from './feature.js';
-import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryAnnotation, type CanaryMatch, type CookieMap } from './canary.js';
+import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryMatch, type CookieMap } from './canary.js';
 
 export interface LocationAffinity {
   /** http-level map variable (no `$`): the Set-Cookie value when the request had no affinity cookie, else "". */
@@ -62,7 +62,7 @@ declare module '../model/types.js' {
   }
 }
 
-export function emptyTraffic(): TrafficMaps {
+function emptyTraffic(): TrafficMaps {
   return { canaries: [], affinityKeys: [], affinitySetCookies: [], cookieMaps: [] };
 }
 
@@ -81,7 +81,7 @@ export function upstreamPolicy(annotations: FeatureValues | undefined, config: G
 }
 
 /** What an upstream of this Ingress records for finishTraffic: the affinity key it hashes on (upstreamPolicy's hashBy). */
-export function upstreamFacts(annotations: FeatureValues | undefined): Partial<Upstream> | undefined {
+function upstreamFacts(annotations: FeatureValues | undefined): Partial<Upstream> | undefined {
   const cookie = annotations?.affinity?.cookie;
   return cookie === undefined ? undefined : { affinityKey: { source: cookieSource(cookie), variable: affinityKeyVariable(cookie) } };
 }
@@ -104,7 +104,7 @@ function headerSource(name: string): string {
  * After the locations exist: turns each location's canary into http-level maps and points its proxy_pass at
  * the map's variable, and gives each affinity location the variable holding its Set-Cookie value.
  */
-export function finishTraffic(servers: Server[], upstreams: Upstream[], warnings: ModelWarning[]): TrafficMaps {
+function finishTraffic(servers: Server[], upstreams: Upstream[], warnings: ModelWarning[]): TrafficMaps {
   const traffic = emptyTraffic();
   const routes = new Map<string, CanaryRoute>();
   const setCookies = new Map<string, AffinitySetCookie>();

@@ -14,12 +14,12 @@ export interface UpstreamHeadersAnnotation {
   xForwardedPrefixCaptures: string | undefined;
 }
 
-export const FORWARDED_PREFIX_VARIABLE = 'portico_forwarded_prefix';
+const FORWARDED_PREFIX_VARIABLE = 'portico_forwarded_prefix';
 
 /** URI characters and `$1`..`$9`; ingress-nginx allows a value without a leading "/" too. */
 const FORWARDED_PREFIX_RE = /^[A-Za-z0-9\-._~%!&()*+,=:@/$]*$/;
 
-export function checkForwardedPrefix(value: string): string | undefined {
+function checkForwardedPrefix(value: string): string | undefined {
   if (value.length > 2048) return 'longer than 2048 characters';
   if (!FORWARDED_PREFIX_RE.test(value)) return describeBadChar(value);
   if (/\$(?![1-9])/.test(value)) return '"$" must be followed by a capture group number 1-9';

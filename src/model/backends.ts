@@ -4,12 +4,12 @@ import { checkEndpointAddress, type EndpointAddressRules } from './endpoint-addr
 import type { Backend, IngressRef, ModelOptions, Upstream, UpstreamEndpoint } from './types.js';
 import { checkObjectName, checkPortName, checkPortNumber } from './validate.js';
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 const sliceIndexes = new WeakMap<Snapshot['endpointSlices'], Map<string, EndpointSlice[]>>();
 
 /** EndpointSlices by `namespace/service`, indexed once per snapshot (a scan per path is quadratic at scale). */
-export function slicesOfService(snapshot: Snapshot, namespace: string, service: string): EndpointSlice[] {
+function slicesOfService(snapshot: Snapshot, namespace: string, service: string): EndpointSlice[] {
   let index = sliceIndexes.get(snapshot.endpointSlices);
   if (!index) {
     index = new Map();

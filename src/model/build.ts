@@ -59,7 +59,7 @@ function timestamp(ingress: Ingress): string {
 }
 
 /** Oldest first (creationTimestamp), then namespace/name: the order that settles conflicts. */
-export function compareIngressAge(a: Ingress, b: Ingress): number {
+function compareIngressAge(a: Ingress, b: Ingress): number {
   const ta = timestamp(a);
   const tb = timestamp(b);
   if (ta !== tb) return ta < tb ? -1 : 1;

@@ -43,10 +43,6 @@ function familyOf(address: string): 'ipv4' | 'ipv6' {
   return isIP(address) === 4 ? 'ipv4' : 'ipv6';
 }
 
-export function isLoopbackAddress(address: string): boolean {
-  return isIP(address) !== 0 && LOOPBACK.check(address, familyOf(address));
-}
-
 /**
  * Why an endpoint address cannot be used, or undefined. `addressType` is the EndpointSlice's (IPv4 or
  * IPv6); undefined where there is none (a clusterIP) or a manifest left it out.

@@ -2,8 +2,8 @@ import type { Snapshot } from '../store/snapshot.js';
 import type { Ingress } from '../store/types.js';
 import type { ModelOptions, ModelWarning } from './types.js';
 
-export const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
-export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
 
 /**
  * Whether this controller routes an Ingress: its IngressClass names our controller, its legacy class

@@ -26,7 +26,7 @@ export interface PathEntry {
 }
 
 /** A Prefix path ignores a trailing slash: `/foo/` and `/foo` are the same rule. */
-export function normalizePrefix(path: string): string {
+function normalizePrefix(path: string): string {
   const trimmed = path.replace(/\/+$/, '');
   return trimmed === '' ? '/' : trimmed;
 }

@@ -104,11 +104,11 @@ export const PATH_DIALECT: RegexDialect = { literals: '-_~%!&,=:@/', caseless: t
 export const HEADER_DIALECT: RegexDialect = { literals: " !%&',-/:<=>@_`~", caseless: false, prefix: '' };
 
 /** Largest {n,m} count: PCRE2 allows 65535, but the expanded pattern would outgrow every other limit. */
-export const MAX_REPEAT_COUNT = 255;
+const MAX_REPEAT_COUNT = 255;
 /** Group nesting: PCRE2 refuses more than 250 by default; real paths need a handful. */
-export const MAX_NESTING = 32;
+const MAX_NESTING = 32;
 /** Byte positions once counted repetitions are written out: bounds the NFA (and PCRE2's compiled size). */
-export const MAX_POSITIONS = 10_000;
+const MAX_POSITIONS = 10_000;
 /** Ambiguous choices outside loops: each can double the work of a failing match, so 2^8 at most. */
 const MAX_AMBIGUOUS_CHOICES = 8;
 

@@ -8,16 +8,6 @@ import { checkAuthorRegex, PATH_DIALECT } from './regex.js';
  * second, independent layer, so a value has to get past both to change the meaning of the config.
  */
 
-export class ValidationError extends Error {
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-    this.name = 'ValidationError';
-  }
-}
-
 const DNS_LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
 const DNS_SUBDOMAIN_RE = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
 const DNS_LABEL_RE = new RegExp(`^${DNS_LABEL}$`);
@@ -124,14 +114,7 @@ export function checkRegexPath(value: string): string | undefined {
   return checkAuthorRegex(value, PATH_DIALECT);
 }
 
-export function checkIPAddress(value: string): string | undefined {
-  return isIP(value) ? undefined : 'must be an IPv4 or IPv6 address';
-}
 
-/** An nginx upstream or file name built from validated parts. */
-export function checkIdentifier(value: string): string | undefined {
-  return /^[a-z0-9][a-z0-9_.-]*$/.test(value) ? undefined : 'must match [a-z0-9][a-z0-9_.-]*';
-}
 
 /** Parses a Kubernetes-style boolean annotation value. */
 export function parseBool(value: string): boolean | undefined {
@@ -161,7 +144,7 @@ const HEADER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
  * "$" (RFC 2109 reserves $-names, and here it would read as an nginx variable). Names of letters, digits and
  * "_" are read through nginx's `$cookie_NAME`; others through a map on the Cookie header (cookieSource).
  */
-export const COOKIE_NAME_RE = /^[A-Za-z0-9!#%&'*+\-.^_`|~]{1,128}$/;
+const COOKIE_NAME_RE = /^[A-Za-z0-9!#%&'*+\-.^_`|~]{1,128}$/;
 export function checkHeaderName(value: string): string | undefined {
   return HEADER_NAME_RE.test(value) ? undefined : 'must be a header name of letters, digits and "-"';
 }

@@ -33,7 +33,7 @@ export interface RenderView {
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
 }
 
-export function viewOf(model: NginxModel): RenderView {
+function viewOf(model: NginxModel): RenderView {
   const state = model.options.stateDir.replace(/\/+$/, '');
   const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}${model.config.hstsPreload ? '; preload' : ''}`;
   return {
