@@ -16,6 +16,8 @@ export interface GlobalConfig {
   workerProcesses: string;
   maxWorkerConnections: number;
   keepAliveSeconds: number;
+  /** keep-alive-requests: requests one client connection may carry (ingress-nginx's default 1000). */
+  keepAliveRequests: number;
   serverTokens: boolean;
   /** ingress-nginx's disable-ipv6: no listen on [::] even where the machine has IPv6. */
   disableIpv6: boolean;
@@ -31,6 +33,8 @@ export interface GlobalConfig {
   sslCiphers: string;
   upstreamKeepaliveConnections: number;
   upstreamKeepaliveTimeoutSeconds: number;
+  /** upstream-keepalive-requests: requests one upstream keepalive connection may carry (ingress-nginx's default 10000). */
+  upstreamKeepaliveRequests: number;
   /** load-balance: the method of upstreams whose Ingress does not choose one. */
   loadBalance: Exclude<LoadBalanceMethod, 'hash'>;
   /** Client address (real_ip, PROXY protocol), X-Forwarded-For and the access log format (annotations/forwarding.ts). */
@@ -45,6 +49,7 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   workerProcesses: 'auto',
   maxWorkerConnections: 16384,
   keepAliveSeconds: 75,
+  keepAliveRequests: 1000,
   serverTokens: false,
   disableIpv6: false,
   sslRedirect: true,
@@ -59,6 +64,7 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
     'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384',
   upstreamKeepaliveConnections: 320,
   upstreamKeepaliveTimeoutSeconds: 60,
+  upstreamKeepaliveRequests: 10000,
   loadBalance: 'round_robin',
   forwarding: DEFAULT_FORWARDING,
   proxy: DEFAULT_PROXY,
@@ -105,6 +111,7 @@ const SETTERS: Record<string, Setter> = {
     cfg.keepAliveSeconds = s;
     return undefined;
   },
+  'keep-alive-requests': intSetter('keepAliveRequests', 1, 100_000_000),
   'server-tokens': boolSetter('serverTokens'),
   'disable-ipv6': boolSetter('disableIpv6'),
   'ssl-redirect': boolSetter('sslRedirect'),
@@ -143,6 +150,7 @@ const SETTERS: Record<string, Setter> = {
     cfg.upstreamKeepaliveTimeoutSeconds = s;
     return undefined;
   },
+  'upstream-keepalive-requests': intSetter('upstreamKeepaliveRequests', 1, 100_000_000),
   ...FORWARDING_SETTERS,
   ...LOAD_BALANCE_SETTERS,
   ...PROXY_SETTERS,
