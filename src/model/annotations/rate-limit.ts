@@ -1,4 +1,4 @@
-import { AnnotationError, type AnnotationFamily } from './types.js';
+import { AnnotationError, fallBack, type AnnotationFamily, type GlobalKeyParser } from './types.js';
 
 /**
  * limit-rps, limit-rpm, limit-connections and limit-burst-multiplier, per client address and per replica,
@@ -9,6 +9,27 @@ export interface RateLimitAnnotation {
   rps: { zone: string; rate: number; burst: number } | undefined;
   rpm: { zone: string; rate: number; burst: number } | undefined;
   connections: { zone: string; limit: number } | undefined;
+  /** limit-rate and limit-rate-after in KB (nginx `k`), the ConfigMap's when the Ingress sets none; 0: not written. */
+  rate: number;
+  rateAfter: number;
+}
+
+const KB_MAX = 1_000_000_000;
+
+/** A whole number of KB, or a reason. */
+function kilobytes(value: string): number | string {
+  const v = value.trim();
+  if (!/^\d{1,10}$/.test(v) || Number(v) > KB_MAX) return `must be a whole number of KB from 0 to ${KB_MAX}`;
+  return Number(v);
+}
+
+function kilobytesKey(field: 'limitRate' | 'limitRateAfter'): GlobalKeyParser {
+  return (extra, value) => {
+    const n = kilobytes(value);
+    if (typeof n === 'string') return n;
+    extra[field] = n;
+    return undefined;
+  };
 }
 
 export const DEFAULT_BURST_MULTIPLIER = 5;
@@ -24,8 +45,18 @@ function positive(key: string, value: string | undefined, max: number): number |
 }
 
 export const rateLimitFamily: AnnotationFamily<RateLimitAnnotation> = {
-  keys: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier'],
+  keys: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-rate', 'limit-rate-after'],
+  globalKeys: { 'limit-rate': kilobytesKey('limitRate'), 'limit-rate-after': kilobytesKey('limitRateAfter') },
   parse(input) {
+    // As ingress-nginx: the response rate to each client (limit_rate), after a first part sent at full speed
+    // (limit_rate_after), in KB; a malformed value keeps the ConfigMap's (else 0, no limit), with a warning.
+    const rateKey = (key: string, field: 'limitRate' | 'limitRateAfter'): number => {
+      const fallback = (input.config.extra[field] as number | undefined) ?? 0;
+      const raw = input.get(key);
+      if (raw === undefined) return fallback;
+      const n = kilobytes(raw);
+      return typeof n === 'number' ? n : (fallBack(input, key, raw, n, 'the default (ConfigMap or 0, no limit)') ?? fallback);
+    };
     const rps = positive('limit-rps', input.get('limit-rps'), 1000000);
     const rpm = positive('limit-rpm', input.get('limit-rpm'), 60000000);
     const connections = positive('limit-connections', input.get('limit-connections'), 1000000);
@@ -36,6 +67,8 @@ export const rateLimitFamily: AnnotationFamily<RateLimitAnnotation> = {
       rps: rps === undefined ? undefined : { zone: `portico_rps_${id}`, rate: rps, burst: rps * multiplier },
       rpm: rpm === undefined ? undefined : { zone: `portico_rpm_${id}`, rate: rpm, burst: rpm * multiplier },
       connections: connections === undefined ? undefined : { zone: `portico_conn_${id}`, limit: connections },
+      rate: rateKey('limit-rate', 'limitRate'),
+      rateAfter: rateKey('limit-rate-after', 'limitRateAfter'),
     };
   },
 };
