@@ -91,6 +91,7 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     ipv6: ipv6Available(),
     headersMoreModule: installedHeadersMore(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
     setMiscModule: installedSetMisc(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
+    luaModule: installedLua(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
   };
 }
 
@@ -107,6 +108,12 @@ export function ipv6Available(path = '/proc/net/if_inet6'): boolean {
 export function installedSetMisc(modulesDir: string): string | undefined {
   const path = setMiscModulePath(modulesDir);
   return existsSync(path) && existsSync(luaModules(modulesDir).ndkModule) ? path : undefined;
+}
+
+/** The Lua module's path when it and NDK, which it needs, are installed in modulesDir. */
+export function installedLua(modulesDir: string): string | undefined {
+  const { ndkModule, luaModule } = luaModules(modulesDir);
+  return existsSync(luaModule) && existsSync(ndkModule) ? luaModule : undefined;
 }
 
 /** The headers-more module's path when it is installed in modulesDir (server-tokens "false" needs it to drop the Server header). */

@@ -46,6 +46,12 @@ export interface ModelOptions {
    */
   setMiscModule?: string;
   /**
+   * The Lua module (Debian's libnginx-mod-http-lua, with NDK), when the CLI found it: affinity cookies with
+   * session-cookie-expires get their Expires= date from it (ngx.cookie_time), as ingress-nginx's Lua balancer
+   * sets it. Unset: session-cookie-expires is sent as Max-Age.
+   */
+  luaModule?: string;
+  /**
    * Loopback endpoint addresses (127.0.0.0/8, ::1) are served: set for directory mode (`--manifests`, the
    * operator's own files); unset for the Kubernetes API, where tenants write EndpointSlices and Kubernetes
    * refuses such addresses itself (model/endpoint-addresses.ts).

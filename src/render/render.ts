@@ -34,10 +34,16 @@ export interface RenderView {
   setMisc: { ndkModule: string; module: string } | undefined;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
+  /** NDK and Lua, each loaded once for whichever feature needs it (dynamic endpoints, set-misc, cookie dates). */
+  load: { ndkModule: string | undefined; luaModule: string | undefined };
 }
 
 export function viewOf(model: NginxModel): RenderView {
   const state = model.options.stateDir.replace(/\/+$/, '');
+  const modules = luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!);
+  const escapeRedirect = model.options.setMiscModule !== undefined && model.ingressAnnotations.some((i) => i.annotations.authExternal.escapeRedirect);
+  const cookieDates = model.ingressAnnotations.some((i) => i.annotations.affinity.expires !== undefined);
+  const luaNeeded = dynamicEndpointsOn(model.options) || cookieDates;
   const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}${model.config.hstsPreload ? '; preload' : ''}`;
   return {
     model,
@@ -55,17 +61,15 @@ export function viewOf(model: NginxModel): RenderView {
     hstsValue,
     serverNamesHashBucketSize: serverNamesHashBucketSize(model.servers.flatMap((s) => (s.wwwRedirect ? [...s.serverNames, s.wwwRedirect.from] : s.serverNames))),
     listenIpv6: model.options.ipv6 === true && !model.config.disableIpv6,
-    setMisc:
-      model.options.setMiscModule && model.ingressAnnotations.some((i) => i.annotations.authExternal.escapeRedirect)
-        ? { ndkModule: luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!).ndkModule, module: model.options.setMiscModule }
-        : undefined,
+    setMisc: escapeRedirect ? { ndkModule: modules.ndkModule, module: model.options.setMiscModule! } : undefined,
     clearServerHeader: !model.config.serverTokens && model.options.headersMoreModule ? { module: model.options.headersMoreModule } : undefined,
     lua: dynamicEndpointsOn(model.options)
       ? {
-          ...luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
+          ...modules,
           packagePath: `${state}/${LUA_DIR}/?.lua;;`,
         }
       : undefined,
+    load: { ndkModule: luaNeeded || escapeRedirect ? modules.ndkModule : undefined, luaModule: luaNeeded ? modules.luaModule : undefined },
   };
 }
 

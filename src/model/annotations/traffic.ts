@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { GlobalConfig } from '../config.js';
 import type { Backend, IngressRef, LoadBalanceMethod, ModelWarning, Server, Upstream } from '../types.js';
 import { refString } from '../types.js';
-import { affinityKeyVariable, cookieSourceOfAffinityKey, setCookieValue, type AffinityAnnotation } from './affinity.js';
+import { affinityKeyVariable, cookieExpiresVariable, cookieSourceOfAffinityKey, setCookieValue, type AffinityAnnotation } from './affinity.js';
 import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryAnnotation, type CanaryMatch, type CookieMap } from './canary.js';
 import type { IngressAnnotations } from './index.js';
 
@@ -16,6 +16,8 @@ export interface LocationCanary {
 export interface LocationAffinity {
   /** http-level map variable (no `$`): the Set-Cookie value when the request had no affinity cookie, else "". */
   setCookieVariable: string;
+  /** session-cookie-expires with the Lua module: the variable (no `$`) the location sets to now + seconds. */
+  expires: { variable: string; seconds: number } | undefined;
 }
 
 /** One canary decision: maps on header and cookie, a split on the weight, and the map naming the upstream. */
@@ -152,7 +154,10 @@ export function finishTraffic(servers: Server[], upstreams: Upstream[], warnings
           entry = { source: cookieSource(affinity.cookie), variable: `portico_affset_${setCookies.size + 1}`, value };
           setCookies.set(value, entry);
         }
-        loc.affinity = { setCookieVariable: entry.variable };
+        loc.affinity = {
+          setCookieVariable: entry.variable,
+          expires: affinity.expires !== undefined ? { variable: cookieExpiresVariable(affinity.expires), seconds: affinity.expires } : undefined,
+        };
       }
     }
   }
