@@ -48,6 +48,24 @@ describe('ingress-nginx annotations/canary.go: Single canary Ingress', () => {
     expect(s.model.rejections.map((j) => j.ingress.name)).not.toContain('foo');
     expect(s.model.warnings.map((w) => `${w.object}: ${w.message}`)).toContainEqual('Ingress default/foo-canary: spec.defaultBackend of a canary Ingress is not used: a canary never becomes a default backend');
   });
+
+  // Issue 12 item 7, beside that It: a canary catch-all alone is no default backend either (404, never the canary).
+  test('a canary Ingress with only spec.defaultBackend and no other default backend is never the default backend', async () => {
+    const alone = await startScenario([
+      INGRESS_CLASS,
+      ...serviceFor('default', 'echo-canary', [backends.by['echo-canary']!]),
+      catchAllIngress('foo-canary', 'echo-canary', '2026-01-01T00:00:00Z', { [`${P}/canary`]: 'true', [`${P}/canary-weight`]: '100' }),
+    ]);
+    try {
+      for (const host of ['any.host', '127.0.0.1']) {
+        const r = await alone.get(host, '/', { headers: { CanaryByHeader: 'always' } });
+        expect([host, r.status, r.echo?.service]).toEqual([host, 404, undefined]);
+      }
+      expect(alone.conf).not.toMatch(/echo-canary/);
+    } finally {
+      await alone.stop();
+    }
+  });
 });
 
 /** framework.NewSingleIngress for the canary test's pairs: main `echo`, canary `echo-canary`, on one host. */
