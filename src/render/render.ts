@@ -34,6 +34,8 @@ export interface RenderView {
   setMisc: { ndkModule: string; module: string } | undefined;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
+  /** The access log's format when it is not nginx's `combined` as is: log-format-upstream and/or an escape. */
+  accessLogFormat: { escape: 'json' | 'none' | undefined; format: string } | undefined;
   /** NDK and Lua, each loaded once for whichever feature needs it (dynamic endpoints, set-misc, cookie dates). */
   load: { ndkModule: string | undefined; luaModule: string | undefined };
 }
@@ -69,8 +71,20 @@ export function viewOf(model: NginxModel): RenderView {
           packagePath: `${state}/${LUA_DIR}/?.lua;;`,
         }
       : undefined,
+    accessLogFormat: accessLogFormat(model),
     load: { ndkModule: luaNeeded || escapeRedirect ? modules.ndkModule : undefined, luaModule: luaNeeded ? modules.luaModule : undefined },
   };
+}
+
+/** nginx's `combined` format, written out when only its escaping changes. */
+const COMBINED_FORMAT = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
+
+function accessLogFormat(model: NginxModel): RenderView['accessLogFormat'] {
+  const f = model.config.forwarding;
+  // As ingress-nginx's template: escape=none is checked before escape=json.
+  const escape = f.logFormatEscapeNone ? 'none' : f.logFormatEscapeJson ? 'json' : undefined;
+  if (f.logFormatUpstream === undefined && escape === undefined) return undefined;
+  return { escape, format: f.logFormatUpstream ?? COMBINED_FORMAT };
 }
 
 /**

@@ -24,6 +24,9 @@ export interface ForwardingConfig {
   useProxyProtocol: boolean;
   /** log-format-upstream: the access log format; undefined keeps nginx's `combined`. */
   logFormatUpstream: string | undefined;
+  /** log-format-escape-json / log-format-escape-none: nginx's `escape=` of the access log (none wins, as in ingress-nginx). */
+  logFormatEscapeJson: boolean;
+  logFormatEscapeNone: boolean;
 }
 
 export const DEFAULT_FORWARDING: ForwardingConfig = {
@@ -34,6 +37,8 @@ export const DEFAULT_FORWARDING: ForwardingConfig = {
   enableRealIp: false,
   useProxyProtocol: false,
   logFormatUpstream: undefined,
+  logFormatEscapeJson: false,
+  logFormatEscapeNone: false,
 };
 
 export function checkCidr(value: string): string | undefined {
@@ -91,7 +96,7 @@ function set<K extends keyof ForwardingConfig>(cfg: GlobalConfig, key: K, value:
   return undefined;
 }
 
-function boolKey(key: 'useForwardedHeaders' | 'computeFullForwardedFor' | 'enableRealIp' | 'useProxyProtocol'): Setter {
+function boolKey(key: 'useForwardedHeaders' | 'computeFullForwardedFor' | 'enableRealIp' | 'useProxyProtocol' | 'logFormatEscapeJson' | 'logFormatEscapeNone'): Setter {
   return (cfg, value) => {
     const b = parseBool(value);
     if (b === undefined) return 'must be "true" or "false"';
@@ -104,6 +109,8 @@ export const FORWARDING_SETTERS: Record<string, Setter> = {
   'compute-full-forwarded-for': boolKey('computeFullForwardedFor'),
   'enable-real-ip': boolKey('enableRealIp'),
   'use-proxy-protocol': boolKey('useProxyProtocol'),
+  'log-format-escape-json': boolKey('logFormatEscapeJson'),
+  'log-format-escape-none': boolKey('logFormatEscapeNone'),
   'forwarded-for-header': (cfg, value) => {
     const v = value.trim();
     const r = checkHeaderName(v);
