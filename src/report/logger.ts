@@ -1,9 +1,8 @@
 import winston from 'winston';
 
-import type { LogFormat, LogLevel } from './log-levels.js';
+import type { LogFormat, LogLevel } from './log.js';
 
-export { LOG_LEVELS, type LogFormat, type LogLevel } from './log-levels.js';
-
+/** The controller's log (a report/log.ts Log), which `run` also ends (flushes) at exit. */
 export type Logger = winston.Logger;
 
 /**
@@ -29,9 +28,4 @@ export function createLogger(opts: { format?: LogFormat; level?: LogLevel; strea
     ? new winston.transports.Stream({ stream: opts.stream })
     : new winston.transports.Console();
   return winston.createLogger({ level: opts.level ?? 'info', format, transports: [transport] });
-}
-
-/** A logger that drops everything (unit tests). */
-export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, resolve } from 'node:path';
-import type { Logger } from '../report/logger.js';
+import type { Log } from '../report/log.js';
 import type { Store } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
 import { DEFAULT_MANIFEST_NAMESPACE, withDefaultNamespace } from './default-namespace.js';
@@ -26,7 +26,7 @@ export const WRITE_SETTLE_MS = 500;
 export interface DirectorySourceOptions {
   /** Files or directories of manifests (the same that `render --manifests` reads). */
   paths: string[];
-  logger: Logger;
+  logger: Log;
   /** Called when a file cannot be read or parsed (its last good objects stay). */
   onManifestError?: (err: ManifestError) => void;
   /** Namespace of objects that name none (default `default`, as kubectl apply). */
