@@ -2,7 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Log } from '../report/log.js';
+import type { Log } from '../log.js';
 
 export interface NginxProcessOptions {
   nginxBinary: string;

@@ -5,7 +5,7 @@ import type { ModelOptions } from '../model/types.js';
 import { materializeStateFiles, removeStateFilesNotUsedBy } from '../pipeline.js';
 import type { NginxPort } from '../reconcile/ports.js';
 import { SyncLoop } from '../reconcile/sync-loop.js';
-import type { Log } from '../report/log.js';
+import type { Log } from '../log.js';
 import type { ControllerMetrics } from '../report/metrics.js';
 import { metricsObserver, problemLogObserver, reporterObserver, type Reporter } from '../report/observer.js';
 import type { Source } from '../sources/types.js';

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_MANIFEST_NAMESPACE } from '../sources/default-namespace.js';
 import { headersMoreModulePath, luaModules, setMiscModulePath } from '../model/dynamic-endpoints.js';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
-import type { LogFormat, LogLevel } from '../report/log.js';
+import type { LogFormat, LogLevel } from '../log.js';
 
 /** Flags shared by `render` and `run`, with the same meaning in both. */
 export interface CommonFlags {

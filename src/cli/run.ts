@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isIP } from 'node:net';
 import { DEFAULT_MODEL_OPTIONS } from '../model/types.js';
-import { LOG_LEVELS } from '../report/log.js';
+import { LOG_LEVELS } from '../log.js';
 import { addCommonFlags, type RunFlags } from './options.js';
 
 function port(allowZero: boolean) {

@@ -3,7 +3,7 @@ import { ConfigCheckError, ConfigWriteError, ReloadError } from '../apply/apply.
 import { changedEndpointSets, dynamicEndpointSets, withoutDynamicEndpoints, type EndpointSets } from '../apply/endpoints.js';
 import { dynamicEndpointsOn } from '../model/dynamic-endpoints.js';
 import { refString, type ModelOptions, type NginxModel } from '../model/types.js';
-import type { Log } from '../report/log.js';
+import type { Log } from '../log.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { checkReason } from './check-reason.js';
 import { ConfigKeyGuard } from './config-keys.js';

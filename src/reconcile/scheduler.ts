@@ -1,4 +1,4 @@
-import type { Log } from '../report/log.js';
+import type { Log } from '../log.js';
 import type { Clock } from './ports.js';
 
 export interface SchedulerOptions {

@@ -1,7 +1,7 @@
 import { watch } from 'chokidar';
 import { compileRenderer, type ConfigRenderer } from '../render/render.js';
 import { loadTemplateSources } from '../render/templates.js';
-import type { Log } from '../report/log.js';
+import type { Log } from '../log.js';
 import type { Clock, Templates } from './ports.js';
 
 export interface TemplateSourceOptions {

@@ -1,6 +1,6 @@
 import winston from 'winston';
 
-import type { LogFormat, LogLevel } from './log.js';
+import type { LogFormat, LogLevel } from '../log.js';
 
 /** The controller's log (a report/log.ts Log), which `run` also ends (flushes) at exit. */
 export type Logger = winston.Logger;

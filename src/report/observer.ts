@@ -1,7 +1,7 @@
 // The after-sync observers: what the controller reports of each sync, apart from the sync itself.
 import { refString } from '../model/types.js';
 import type { SyncObserver, SyncOutcome, SyncReport } from '../reconcile/ports.js';
-import type { Log } from './log.js';
+import type { Log } from '../log.js';
 import { rejectionLine, warningLine } from './messages.js';
 import type { ControllerMetrics } from './metrics.js';
 

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, resolve } from 'node:path';
-import type { Log } from '../report/log.js';
+import type { Log } from '../log.js';
 import type { Store } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
 import { DEFAULT_MANIFEST_NAMESPACE, withDefaultNamespace } from './default-namespace.js';

@@ -10,7 +10,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { describeError, loadKubeConfig } from '../kube/client.js';
-import { silentLog, type Log } from '../report/log.js';
+import { silentLog, type Log } from '../log.js';
 import type { Store } from '../store/snapshot.js';
 import { objectKey } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';

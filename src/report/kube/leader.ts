@@ -5,7 +5,7 @@
 // replicas never both win); give leadership up when renewal fails for longer than the renew deadline.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { statusOf } from '../../kube/client.js';
-import type { Log } from '../log.js';
+import type { Log } from '../../log.js';
 
 /** The fields of a Lease that election reads and writes. */
 export interface LeaseRecord {

@@ -5,7 +5,7 @@ import { DEFAULT_MODEL_OPTIONS, type Rejection } from '../../model/types.js';
 import { snapshotFromObjects } from '../../store/snapshot.js';
 import type { Ingress, KubeObject, Service } from '../../store/types.js';
 import type { SyncReport } from '../../reconcile/ports.js';
-import { silentLog } from '../log.js';
+import { silentLog } from '../../log.js';
 import type { ReporterApi } from './api.js';
 import { buildEvent, EventMemory } from './events.js';
 import { KubeReporter } from './reporter.js';

@@ -5,7 +5,7 @@
 import { API_TIMEOUT_MS, loadKubeConfig, withTimeout } from '../../kube/client.js';
 import { refString } from '../../model/types.js';
 import type { SyncReport } from '../../reconcile/ports.js';
-import { prefixedLog, type Log } from '../log.js';
+import { prefixedLog, type Log } from '../../log.js';
 import type { Reporter } from '../observer.js';
 import { kubeReporterApi, type ReporterApi } from './api.js';
 import { buildEvent, EventMemory, type PlannedEvent } from './events.js';
