@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Log } from '../log.js';
 
-export interface NginxProcessOptions {
+interface NginxProcessOptions {
   nginxBinary: string;
   stateDir: string;
   logger: Log;
@@ -283,7 +283,7 @@ function isStopped(pid: number): boolean {
 }
 
 /** The processes whose parent is `pid` (an nginx master's workers, cache manager and loader). */
-export function childPids(pid: number): Set<number> {
+function childPids(pid: number): Set<number> {
   try {
     // One read where the kernel keeps the list (CONFIG_PROC_CHILDREN, every common distribution kernel).
     const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');

@@ -11,7 +11,7 @@ import { metricsObserver, problemLogObserver, reporterObserver, type Reporter } 
 import type { Source } from '../sources/types.js';
 import { Store } from '../store/snapshot.js';
 
-export interface ControllerParts {
+interface ControllerParts {
   source: Source;
   modelOptions: ModelOptions;
   templateDir?: string;

@@ -4,7 +4,7 @@ import { EXIT_USAGE, ExitError } from './exit.js';
 import { renderCommand } from './render.js';
 import { runCommand } from './run.js';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('portico')
     .description('Kubernetes Ingress controller with nginx in the data path')
     .exitOverride()

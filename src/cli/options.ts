@@ -141,7 +141,7 @@ export function installedHeadersMore(modulesDir: string): string | undefined {
  * The name servers nginx uses for names resolved at request time (auth-url hosts): the machine's own, as
  * in a pod's /etc/resolv.conf (the cluster DNS). Link-local scope suffixes are dropped.
  */
-export function systemResolvers(path = '/etc/resolv.conf'): string[] {
+function systemResolvers(path = '/etc/resolv.conf'): string[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

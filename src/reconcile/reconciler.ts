@@ -10,7 +10,7 @@ import { ConfigKeyGuard } from './config-keys.js';
 import { BaseConfigError, rememberAccepted, TemplateError, type CheckFailure, type CulpritMemory, type LastAccepted, type Plan } from './plan.js';
 import type { EndpointPort, LoopMetrics, NginxPort, StateFilesPort, SyncOutcome, SyncReport, Templates } from './ports.js';
 
-export interface ReconcilerOptions {
+interface ReconcilerOptions {
   store: { snapshot(): Snapshot };
   modelOptions: ModelOptions;
   templates: Templates;
@@ -26,7 +26,7 @@ export interface ReconcilerOptions {
 }
 
 /** The result of a sync for the loop: the outcome, and the model whose config went into force by a reload. */
-export interface SyncResult {
+interface SyncResult {
   outcome: SyncOutcome;
   reloadedModel?: NginxModel;
 }

@@ -1,7 +1,7 @@
 import type { Log } from '../log.js';
 import type { Clock } from './ports.js';
 
-export interface SchedulerOptions {
+interface SchedulerOptions {
   clock: Clock;
   log: Log;
   /** Quiet time after the last event before a sync. */

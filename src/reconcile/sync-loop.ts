@@ -17,7 +17,7 @@ import { TemplateSource, type TemplateSourceOptions } from './template-source.js
  */
 export const RETIRED_FILES_GRACE_MS = 10_000;
 
-export interface SyncLoopOptions {
+interface SyncLoopOptions {
   source: Source;
   store: Store;
   modelOptions: ModelOptions;

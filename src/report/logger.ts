@@ -3,7 +3,7 @@ import winston from 'winston';
 import type { LogFormat, LogLevel } from '../log.js';
 
 /** The controller's log (a report/log.ts Log), which `run` also ends (flushes) at exit. */
-export type Logger = winston.Logger;
+type Logger = winston.Logger;
 
 /**
  * The controller's logger: one JSON object per line by default (what log collectors want), or

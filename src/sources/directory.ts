@@ -21,9 +21,9 @@ const KINDS: ResourceKind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSl
  * new inode whose content is complete: it is read at once, so an atomic write still serves in the time
  * of one sync (185 ms among 10 Ingresses in the bench) instead of paying the half second.
  */
-export const WRITE_SETTLE_MS = 500;
+const WRITE_SETTLE_MS = 500;
 
-export interface DirectorySourceOptions {
+interface DirectorySourceOptions {
   /** Files or directories of manifests (the same that `render --manifests` reads). */
   paths: string[];
   logger: Log;

@@ -18,7 +18,7 @@ import { RESOURCE_KINDS } from '../store/types.js';
 import type { Source } from './types.js';
 
 /** Options of the Kubernetes API source (informers). */
-export interface KubernetesSourceOptions {
+interface KubernetesSourceOptions {
   /** Path to a kubeconfig; undefined: in-cluster configuration. */
   kubeconfig?: string;
   /** Narrows the namespaced kinds to one namespace; undefined: all namespaces. */
@@ -29,7 +29,7 @@ export interface KubernetesSourceOptions {
   log: Log;
 }
 
-export interface InformerTiming {
+interface InformerTiming {
   /** First restart delay after an informer stopped on an error. */
   backoffInitialMs: number;
   /** Upper bound of the restart delay. */
@@ -44,7 +44,7 @@ export interface InformerTiming {
   stuckMs: number;
 }
 
-export const DEFAULT_INFORMER_TIMING: InformerTiming = {
+const DEFAULT_INFORMER_TIMING: InformerTiming = {
   backoffInitialMs: 500,
   backoffMaxMs: 30_000,
   backoffResetAfterMs: 60_000,
@@ -322,7 +322,7 @@ class KindWatcher {
   }
 }
 
-export interface KubernetesSourceDeps {
+interface KubernetesSourceDeps {
   specs: KindSpec[];
   factory: InformerFactory;
   timing?: Partial<InformerTiming>;

@@ -8,10 +8,10 @@ import { oneLine } from '../messages.js';
 import { servedIngresses } from './status.js';
 
 /** `reportingController` of our Events. */
-export const REPORTING_CONTROLLER = 'portico.dev/ingress-controller';
+const REPORTING_CONTROLLER = 'portico.dev/ingress-controller';
 
 /** A digest of what the config holds for one Ingress: it changes when its routing changes. */
-export function ingressFingerprints(model: NginxModel): Map<string, string> {
+function ingressFingerprints(model: NginxModel): Map<string, string> {
   const parts = new Map<string, string[]>();
   const add = (ref: IngressRef, text: string): void => {
     const k = refString(ref);

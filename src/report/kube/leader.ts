@@ -43,20 +43,20 @@ export interface ElectionTiming {
   retryPeriodMs: number;
 }
 
-export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
+const DEFAULT_ELECTION_TIMING: ElectionTiming = {
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,
 };
 
 /** What a replica knows about the Lease from its own observations (never from another node's clock). */
-export interface Observation {
+interface Observation {
   record: LeaseRecord;
   /** Local time at which this replica first saw this version of the record. */
   observedAt: number;
 }
 
-export type Decision = 'create' | 'acquire' | 'renew' | 'wait';
+type Decision = 'create' | 'acquire' | 'renew' | 'wait';
 
 /**
  * The pure decision. Expiry is judged against the local time at which the record was last seen to
@@ -89,7 +89,7 @@ export function nextRecord(identity: string, current: LeaseRecord | undefined, d
   };
 }
 
-export interface LeaderElectorOptions {
+interface LeaderElectorOptions {
   identity: string;
   client: LeaseClient;
   timing?: Partial<ElectionTiming>;

@@ -12,7 +12,7 @@ import { buildEvent, EventMemory, type PlannedEvent } from './events.js';
 import { LeaderElector, kubeLeaseClient, type ElectionTiming, type LeaseClient } from './leader.js';
 import { addressesFromList, addressesFromService, addressKey, planStatus, servedIngresses, type LoadBalancerIngress } from './status.js';
 
-export interface KubeReporterOptions {
+interface KubeReporterOptions {
   kubeconfig?: string;
   /** NAMESPACE/NAME of the Service whose address is published in Ingress status. */
   publishService?: string;
@@ -35,7 +35,7 @@ export interface KubeReporterOptions {
 }
 
 /** Leadership as the reporter sees it (LeaderElector, or a fake in tests). */
-export interface Leadership {
+interface Leadership {
   readonly isLeader: boolean;
   stop(): Promise<void>;
 }

@@ -43,7 +43,7 @@ function currentAddresses(ing: Ingress): LoadBalancerIngress[] {
   return (ing.status?.loadBalancer?.ingress ?? []).map((i) => (i.ip ? { ip: i.ip } : { hostname: i.hostname }));
 }
 
-export interface StatusChange {
+interface StatusChange {
   namespace: string;
   name: string;
   /** The new status.loadBalancer.ingress (empty: cleared). */
