@@ -8,7 +8,7 @@ import { SyncLoop } from '../reconcile/sync-loop.js';
 import type { Log } from '../log.js';
 import type { ControllerMetrics } from '../report/metrics.js';
 import { metricsObserver, problemLogObserver, reporterObserver, type Reporter } from '../report/observer.js';
-import type { Source } from '../sources/types.js';
+import type { Source } from '../sources/source.js';
 import { Store } from '../store/snapshot.js';
 
 interface ControllerParts {

@@ -11,7 +11,7 @@ import { ControllerMetrics } from '../report/metrics.js';
 import type { Reporter } from '../report/observer.js';
 import { createDirectorySource } from '../sources/directory.js';
 import { ManifestError } from '../sources/manifests.js';
-import type { Source } from '../sources/types.js';
+import type { Source } from '../sources/source.js';
 import { composeSyncLoop } from './compose.js';
 import { EXIT_FAILED, EXIT_USAGE, ExitError } from './exit.js';
 import { installedHeadersMore, installedSetMisc, modelOptionsFrom, type RunFlags } from './options.js';

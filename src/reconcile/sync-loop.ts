@@ -2,7 +2,7 @@ import { buildModel } from '../model/build.js';
 import { dynamicEndpointsOn } from '../model/dynamic-endpoints.js';
 import type { ModelOptions, NginxModel } from '../model/types.js';
 import type { Log } from '../log.js';
-import type { Source } from '../sources/types.js';
+import type { Source } from '../sources/source.js';
 import type { Store } from '../store/snapshot.js';
 import { systemClock, type Clock, type EndpointPort, type LoopMetrics, type NginxPort, type StateFilesPort, type SyncObserver } from './ports.js';
 import { Reconciler } from './reconciler.js';

@@ -8,7 +8,7 @@ import type { KubeObject, ResourceKind } from '../store/types.js';
 import { DEFAULT_MANIFEST_NAMESPACE, withDefaultNamespace } from './default-namespace.js';
 import { FileObjects } from './file-objects.js';
 import { isManifestFile, listManifestFiles, ManifestError, NotRegularFileError, readManifestFile } from './manifests.js';
-import type { Source } from './types.js';
+import type { Source } from './source.js';
 
 const KINDS: ResourceKind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
 

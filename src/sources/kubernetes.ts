@@ -15,7 +15,7 @@ import type { Store } from '../store/snapshot.js';
 import { objectKey } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
 import { RESOURCE_KINDS } from '../store/types.js';
-import type { Source } from './types.js';
+import type { Source } from './source.js';
 
 /** Options of the Kubernetes API source (informers). */
 interface KubernetesSourceOptions {

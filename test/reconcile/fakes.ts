@@ -8,7 +8,7 @@ import { SyncLoop } from '../../src/reconcile/sync-loop.js';
 import { problemLogObserver } from '../../src/report/observer.js';
 import { compileRenderer } from '../../src/render/render.js';
 import { loadTemplateSources } from '../../src/render/templates.js';
-import type { Source } from '../../src/sources/types.js';
+import type { Source } from '../../src/sources/source.js';
 import { Store } from '../../src/store/snapshot.js';
 import type { KubeObject } from '../../src/store/types.js';
 import { INGRESS_CLASS } from '../support/scenario.js';
