@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { EXIT_USAGE, ExitError, renderCommand } from './render.js';
+import { EXIT_USAGE, ExitError } from './exit.js';
+import { renderCommand } from './render.js';
 import { runCommand } from './run.js';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('portico')
     .description('Kubernetes Ingress controller with nginx in the data path')
     .exitOverride()

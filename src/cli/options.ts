@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_MANIFEST_NAMESPACE } from '../sources/default-namespace.js';
 import { headersMoreModulePath, luaModules, setMiscModulePath } from '../model/dynamic-endpoints.js';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
+import type { LogFormat, LogLevel } from '../log.js';
 
 /** Flags shared by `render` and `run`, with the same meaning in both. */
 export interface CommonFlags {
@@ -22,6 +23,27 @@ export interface CommonFlags {
   allowSnippetAnnotations: boolean;
   templateDir?: string;
   namespace: string;
+}
+
+/** The flags of `run` (cli/run.ts declares them). */
+export interface RunFlags extends CommonFlags {
+  kubeconfig?: string;
+  watchNamespace?: string;
+  publishService?: string;
+  publishStatusAddress?: string[];
+  electionId: string;
+  metricsPort: number;
+  statusPort: number;
+  debugPort: number;
+  debugAddress: string;
+  debounceMs: number;
+  minReloadIntervalMs: number;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  nginxBinary: string;
+  dynamicEndpoints: boolean;
+  nginxModulesDir: string;
+  healthzStallMs: number;
 }
 
 function port(value: string): number {
@@ -126,7 +148,7 @@ export function installedHeadersMore(modulesDir: string): string | undefined {
  * The name servers nginx uses for names resolved at request time (auth-url hosts): the machine's own, as
  * in a pod's /etc/resolv.conf (the cluster DNS). Link-local scope suffixes are dropped.
  */
-export function systemResolvers(path = '/etc/resolv.conf'): string[] {
+function systemResolvers(path = '/etc/resolv.conf'): string[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
