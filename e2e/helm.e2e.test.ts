@@ -322,6 +322,19 @@ udp:
     await helm.run(['uninstall', 'portico', '--namespace', NS, '--wait']);
   });
 
+  it('runs as a DaemonSet on node ports 80/443 through hostPort, as ingress-nginx on bare metal', async () => {
+    const objects = await template(['--set', 'controller.kind=DaemonSet', '--set', 'controller.hostPort.enabled=true']);
+    const pod = podTemplate(find(objects, 'DaemonSet')).spec;
+    expect(pod.hostNetwork).toBeUndefined();
+    expect(pod.securityContext.sysctls).toEqual([{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }]);
+    expect(pod.containers[0].ports.slice(0, 2)).toEqual([
+      { name: 'http', containerPort: 80, hostPort: 80, protocol: 'TCP' },
+      { name: 'https', containerPort: 443, hostPort: 443, protocol: 'TCP' },
+    ]);
+    expect(pod.containers[0].args).toEqual(expect.arrayContaining(['--http-port=80', '--https-port=443']));
+    await serverDryRun(objects);
+  });
+
   it('refuses values the controller could not run with, naming the value and the reason', async () => {
     const refused = async (args: string[]) => {
       const r = await helm.exec(['template', 'portico', CHART, '--namespace', NS, ...args]);

@@ -158,10 +158,11 @@ nameOverride fullnameOverride commonLabels controller controller.image controlle
 {{- end }}
 {{- end -}}
 
-{{/* The controller's reads and writes of namespaced objects (cluster-wide, or in the watched namespace). */}}
+{{/* The controller's reads and writes of namespaced objects: cluster-wide with IngressClasses (.classes),
+     or in the watched namespace, where a Role cannot name a cluster-scoped kind. */}}
 {{- define "portico.namespacedRules" }}
   - apiGroups: ["networking.k8s.io"]
-    resources: ["ingresses", "ingressclasses"]
+    resources: {{ ternary (list "ingresses" "ingressclasses") (list "ingresses") .classes | toJson }}
     verbs: ["get", "list", "watch"]
   - apiGroups: ["networking.k8s.io"]
     resources: ["ingresses/status"]
