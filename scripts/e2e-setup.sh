@@ -80,7 +80,7 @@ else
     exit 1
   fi
   mkdir -p "$(dirname "$HELM_BIN")"
-  log "building helm $HELM_VERSION with $("$GO" version) (cold: about two minutes on 2 cores)"
+  log "building helm $HELM_VERSION with $("$GO" version) (cold: about 250 s of CPU, 2-3 minutes on 2 idle cores)"
   start=$(date +%s)
   (cd e2e/helm-tool && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" "$GO" build -trimpath \
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$HELM_BIN.tmp" helm.sh/helm/v3/cmd/helm)
