@@ -57,10 +57,15 @@ if [ -n "$cafile" ] && [ "$cafile" != null ] && [ -r "$cafile" ]; then
   log "npm in the build trusts $cafile (this machine's npm cafile), mounted for RUN steps only"
 fi
 
+previous="$(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE" 2>/dev/null || true)"
 start=$(date +%s)
 log "building $IMAGE from Dockerfile on" $BASE_IMAGES
 buildah bud --isolation chroot --layers --pull=never --format oci \
   --label org.opencontainers.image.version="$VERSION" \
   "${trust[@]}" \
   --tag "$IMAGE" --file Dockerfile .
+# The image this build replaced would stay behind untagged at every change; the layers --layers reuses
+# are kept (they belong to the cached steps, not to it).
+current="$(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE")"
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then buildah rmi "$previous" >/dev/null 2>&1 || true; fi
 log "built $IMAGE in $(( $(date +%s) - start ))s: $(buildah images --format '{{.Name}}:{{.Tag}} {{.ID}} {{.Size}}' "$IMAGE")"

@@ -4,8 +4,8 @@
 # Debian bookworm base) and runc (the OCI runtime the image test runs the entrypoint with; Debian 12's
 # crun refuses a hybrid cgroup layout such as this machine's).
 # Kept out of install-deps.sh: the product, its unit tests and the demo need none of these, and they
-# bring about 30 packages (containers-common, CNI plugins, ...) that a machine running only the demo
-# should not get. Safe to run again; as root (buildah's chroot isolation needs it).
+# bring about 15 packages (containers-common, CNI plugins, iptables) that a machine running only the
+# demo should not get. Safe to run again; as root (buildah's chroot isolation needs it).
 set -euo pipefail
 
 need=()
