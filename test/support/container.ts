@@ -113,9 +113,44 @@ async function statusIds(pid: number, field: 'Uid' | 'Gid'): Promise<number[]> {
   return line.split(/\s+/).slice(1).filter((v) => v !== '').map(Number);
 }
 
+const ID_PREFIX = 'portico-image-test-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A test process killed mid-run (a CI timeout, ^C) leaves its container running (its nginx holding
+ * ports) and its buildah container mounted: the ids carry the test's pid, so those of a test that is
+ * gone are removed before a new run.
+ */
+async function removeStaleContainers(): Promise<void> {
+  const stale = (name: string) => {
+    const m = new RegExp(`^${ID_PREFIX}(\\d+)-`).exec(name);
+    return m !== null && !alive(Number(m[1]));
+  };
+  const runcList = await execa('runc', ['list', '--format', 'json'], { reject: false });
+  for (const c of (JSON.parse(runcList.stdout || 'null') ?? []) as Array<{ id: string }>) {
+    if (!stale(c.id)) continue;
+    await execa('runc', ['kill', '--all', c.id, 'KILL'], { reject: false });
+    await execa('runc', ['delete', '--force', c.id], { reject: false });
+  }
+  const buildahList = await execa('buildah', ['containers', '--format', '{{.ContainerName}}'], { reject: false });
+  for (const name of buildahList.stdout.split('\n').filter(stale)) {
+    await execa('buildah', ['umount', name], { reject: false });
+    await execa('buildah', ['rm', name], { reject: false });
+  }
+}
+
 /** Starts the container and returns once runc reports it running. */
 export async function runContainer(opts: RunOptions): Promise<RunningContainer> {
-  const id = `portico-image-test-${process.pid}-${Date.now()}`;
+  await removeStaleContainers();
+  const id = `${ID_PREFIX}${process.pid}-${Date.now()}`;
   const image = await imageConfig(opts.image);
   await execa('buildah', ['from', '--pull=never', '--name', id, opts.image]);
   let rootfs = '';
