@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, ExitError, renderCommand } from './render.js';
 import { runCommand } from './run.js';
+import { auditCommand } from './audit.js';
 
 export function buildProgram(): Command {
   const program = new Command('portico')
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(renderCommand().exitOverride());
   program.addCommand(runCommand().exitOverride());
+  program.addCommand(auditCommand().exitOverride());
   return program;
 }
 
