@@ -1,7 +1,7 @@
 import { oneLine } from '../report/messages.js';
 import { VERDICT_LABELS, VERDICTS, type AuditEntry, type AuditReport, type Verdict } from './classify.js';
 import { htmlReport } from './html.js';
-import { entryDetails } from './wording.js';
+import { differenceText, entryDetails, rejectionText } from './wording.js';
 
 export const AUDIT_FORMATS = ['text', 'json', 'markdown', 'html'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
@@ -39,8 +39,13 @@ function textReport(report: AuditReport): string {
     out.push('', `${VERDICT_LABELS[v]} (${entries.length})`);
     for (const e of entries) {
       out.push(`  ${oneLine(`${e.namespace}/${e.name}`)}`);
-      for (const line of entryDetails(e)) out.push(`    ${oneLine(line)}`);
-      if (v === 'differences') for (const d of e.differences) if (d.known.length > 0) out.push(`      (${oneLine(d.message)})`);
+      if (e.verdict === 'ignored') out.push(`    ${e.ingressClass ? `class ${oneLine(JSON.stringify(e.ingressClass))}` : 'no class'}`);
+      for (const r of e.rejections) out.push(`    ${oneLine(rejectionText(r))}`);
+      for (const d of e.differences) {
+        out.push(`    ${oneLine(differenceText(d))}`);
+        // README's words first, then the pipeline's own for this Ingress.
+        if (d.known.length > 0) out.push(`      (${oneLine(d.message)})`);
+      }
     }
   }
   const same = byVerdict(report, 'same');
