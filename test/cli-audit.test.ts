@@ -108,6 +108,23 @@ describe('portico audit --manifests test/corpus', () => {
     const r = await execa('node', [CLI, 'audit', '--manifests', join(work, 'missing.yaml')], { reject: false });
     expect(r.exitCode).toBe(2);
     expect(String(r.stderr)).toContain('missing.yaml');
+    expect((await execa('node', [CLI, 'audit', '--manifests', CORPUS, '--kubeconfig', join(work, 'kubeconfig')], { reject: false })).exitCode).toBe(2);
+  });
+
+  test('an API server that cannot be reached exits 2 naming the kind it listed, and prints no report', async () => {
+    // 127.0.0.1:1: nothing listens there.
+    const kubeconfig = join(work, 'unreachable.kubeconfig');
+    await writeFile(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    const r = await execa('node', [CLI, 'audit', '--kubeconfig', kubeconfig], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toMatch(/^portico audit: listing (Ingresses|IngressClasses|Services|EndpointSlices|Secrets|ConfigMaps): .*ECONNREFUSED/m);
+    expect(String(r.stdout)).toBe('');
+    const missing = await execa('node', [CLI, 'audit', '--kubeconfig', join(work, 'no-such.kubeconfig')], { reject: false });
+    expect(missing.exitCode).toBe(2);
+    expect(String(missing.stderr)).toContain('no-such.kubeconfig');
   });
 
   test('every Ingress served the same: exit 0', async () => {

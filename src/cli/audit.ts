@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { classifyIngresses, type AuditReport } from '../audit/classify.js';
 import { AUDIT_FORMATS, formatReport, type AuditFormat } from '../audit/format.js';
@@ -9,7 +9,7 @@ import { ManifestError, readManifests } from '../sources/manifests.js';
 import { snapshotFromObjects } from '../store/snapshot.js';
 import type { KubeObject } from '../store/types.js';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
-import { ipv6Available, systemResolvers } from './options.js';
+import { collect, ipv6Available, namespacedName, systemResolvers } from './options.js';
 import { EXIT_REJECTED, EXIT_USAGE, ExitError } from './render.js';
 
 /** The controller value of ingress-nginx's IngressClass: the Ingresses it serves are the ones audited. */
@@ -22,15 +22,6 @@ export interface AuditFlags {
   format: AuditFormat;
   out?: string;
   ingressNginxConfigmap?: string;
-}
-
-function namespacedName(value: string): string {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) throw new InvalidArgumentError('must be NAMESPACE/NAME');
-  return value;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** ingress-nginx's `allow-snippet-annotations: "true"`: snippets it serves, Portico serves too (still filtered). */

@@ -30,7 +30,7 @@ function port(value: string): number {
   return n;
 }
 
-function namespacedName(value: string): string {
+export function namespacedName(value: string): string {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
     throw new InvalidArgumentError('must be NAMESPACE/NAME');
   }
@@ -47,7 +47,7 @@ function prefix(value: string): string {
   return value;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 

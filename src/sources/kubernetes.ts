@@ -411,7 +411,7 @@ function listFailure(kind: string, err: unknown): string {
     }
     detail = `HTTP ${e.code}${status ? `: ${status}` : ''}`;
   }
-  return `listing ${kind}s: ${detail}`;
+  return `listing ${kind}${kind.endsWith('s') ? 'es' : 's'}: ${detail}`;
 }
 
 /**
