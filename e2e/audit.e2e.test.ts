@@ -6,18 +6,14 @@ import jsYaml from 'js-yaml';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AuditReport, Verdict } from '../src/audit/classify.js';
+import { NGINX_INGRESS_CLASS as NGINX_INGRESS_CLASS_YAML } from '../test/support/ingress-nginx-class.js';
 import { startCluster, type Cluster } from './harness/cluster.js';
 import { Kubectl } from './harness/kubectl.js';
 import { tokenKubeconfig } from './harness/serviceaccount.js';
 
 const CLI = resolve('dist/cli/main.js');
 const CORPUS = resolve('test/corpus');
-const NGINX_INGRESS_CLASS = {
-  apiVersion: 'networking.k8s.io/v1',
-  kind: 'IngressClass',
-  metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
-  spec: { controller: 'k8s.io/ingress-nginx' },
-};
+const NGINX_INGRESS_CLASS = jsYaml.load(NGINX_INGRESS_CLASS_YAML) as Record<string, unknown>;
 const INGRESS_NGINX_CONFIGMAP = {
   apiVersion: 'v1',
   kind: 'ConfigMap',

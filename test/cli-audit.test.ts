@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { AuditReport } from '../src/audit/classify.js';
 import { CHROMIUM, decodePng, HeadlessChromium, pixelsOfColour } from './support/chromium.js';
 import { ensureBuilt } from './support/controller.js';
+import { NGINX_INGRESS_CLASS } from './support/ingress-nginx-class.js';
 import { tempWorkDir } from './support/nginx.js';
 
 /**
@@ -16,14 +17,6 @@ import { tempWorkDir } from './support/nginx.js';
  */
 const CLI = resolve('dist/cli/main.js');
 const CORPUS = resolve('test/corpus');
-const NGINX_INGRESS_CLASS = `apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata:
-  name: nginx
-  annotations: { ingressclass.kubernetes.io/is-default-class: "true" }
-spec: { controller: k8s.io/ingress-nginx }
-`;
-
 let work: string;
 let manifests: string[];
 let report: AuditReport;
