@@ -6,6 +6,7 @@ import jsYaml from 'js-yaml';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AuditReport, Verdict } from '../src/audit/classify.js';
+import { ensureBuilt } from '../test/support/controller.js';
 import { NGINX_INGRESS_CLASS as NGINX_INGRESS_CLASS_YAML } from '../test/support/ingress-nginx-class.js';
 import { startCluster, type Cluster } from './harness/cluster.js';
 import { Kubectl } from './harness/kubectl.js';
@@ -57,6 +58,7 @@ describe('portico audit against a real API server', () => {
   const audit = (args: string[]) => execa('node', [CLI, 'audit', ...args], { reject: false, timeout: 120_000 });
 
   beforeAll(async () => {
+    await ensureBuilt();
     cluster = await startCluster();
     kubectl = new Kubectl(cluster.adminKubeconfigPath);
     // Every namespace the corpus names, then its objects, each file as one `kubectl apply` would take it.
