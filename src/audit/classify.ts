@@ -1,5 +1,4 @@
 import { ANNOTATION_FAMILIES } from '../model/annotations/index.js';
-import { LEGACY_CLASS_ANNOTATION } from '../model/ownership.js';
 import { refString, type IngressRef, type ModelWarning, type NginxModel, type Rejection } from '../model/types.js';
 import type { Ingress } from '../store/types.js';
 import { knownDifferences, type KnownDifference } from './differences.js';
@@ -75,6 +74,9 @@ export interface AuditReport {
 
 /** How the pipeline's warnings say that ingress-nginx behaves the same (annotations/types.ts, fastcgi.ts, canary.ts). */
 const SAME_AS_INGRESS_NGINX = /\bas in ingress-nginx\b/;
+
+/** Kubernetes' annotation for the class, before spec.ingressClassName; shown for ignored Ingresses only. */
+const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 
 const SUPPORTED_KEYS = new Set(ANNOTATION_FAMILIES.flatMap((f) => f.keys));
 
