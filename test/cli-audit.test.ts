@@ -190,6 +190,15 @@ describe('the html report in a real headless browser (Debian chromium)', () => {
     expect(await names()).toEqual([...ascending].reverse());
   });
 
+  test('a click on a verdict of the legend shows only its Ingresses, a second click all again', async () => {
+    const visibleRows = () => browser.evaluate<number>(page, `[...document.querySelectorAll('#ingresses tbody tr')].filter((r) => r.getBoundingClientRect().height > 0).length`);
+    const item = await box('#legend li[data-verdict="rejected"]');
+    await browser.click(page, item!.x + item!.width / 2, item!.y + item!.height / 2);
+    expect(await visibleRows()).toBe(report.totals.rejected);
+    await browser.click(page, item!.x + item!.width / 2, item!.y + item!.height / 2);
+    expect(await visibleRows()).toBe(report.totals.total);
+  });
+
   test('a screenshot is written and shows the summary bar in its colours', async () => {
     await browser.send('Page.bringToFront', {}, page);
     const png = await browser.screenshot(page);

@@ -24,6 +24,8 @@ h2 { font-size: 16px; margin: 28px 0 8px; }
 #summary-bar { display: flex; height: 28px; border-radius: 4px; overflow: hidden; min-width: 300px; }
 #summary-bar div { min-width: 2px; }
 #legend { display: flex; gap: 18px; margin: 8px 0 0; padding: 0; list-style: none; }
+#legend li { cursor: pointer; }
+#legend li[aria-pressed=true] { font-weight: bold; text-decoration: underline; }
 #legend li::before { content: ''; display: inline-block; width: 12px; height: 12px; margin-right: 6px; border-radius: 2px; background: var(--c); vertical-align: -1px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid #ddd; }
@@ -54,6 +56,14 @@ for (const table of document.querySelectorAll('table.sortable')) {
     });
     for (const row of rows) table.tBodies[0].appendChild(row);
   }));
+}
+// A click on a verdict of the legend shows only its Ingresses; a second click shows all again.
+for (const item of document.querySelectorAll('#legend li')) {
+  item.addEventListener('click', () => {
+    const showing = item.getAttribute('aria-pressed') === 'true' ? undefined : item.dataset.verdict;
+    for (const other of document.querySelectorAll('#legend li')) other.setAttribute('aria-pressed', String(other === item && showing !== undefined));
+    for (const row of document.querySelectorAll('#ingresses tbody tr')) row.hidden = showing !== undefined && row.dataset.verdict !== showing;
+  });
 }
 `;
 
