@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, ExitError } from './exit.js';
 import { renderCommand } from './render.js';
 import { runCommand } from './run.js';
+import { auditCommand } from './audit.js';
 
 function buildProgram(): Command {
   const program = new Command('portico')
@@ -11,6 +12,7 @@ function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(renderCommand().exitOverride());
   program.addCommand(runCommand().exitOverride());
+  program.addCommand(auditCommand().exitOverride());
   return program;
 }
 

@@ -52,7 +52,7 @@ function port(value: string): number {
   return n;
 }
 
-function namespacedName(value: string): string {
+export function namespacedName(value: string): string {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
     throw new InvalidArgumentError('must be NAMESPACE/NAME');
   }
@@ -69,7 +69,7 @@ function prefix(value: string): string {
   return value;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
@@ -148,7 +148,7 @@ export function installedHeadersMore(modulesDir: string): string | undefined {
  * The name servers nginx uses for names resolved at request time (auth-url hosts): the machine's own, as
  * in a pod's /etc/resolv.conf (the cluster DNS). Link-local scope suffixes are dropped.
  */
-function systemResolvers(path = '/etc/resolv.conf'): string[] {
+export function systemResolvers(path = '/etc/resolv.conf'): string[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

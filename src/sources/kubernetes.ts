@@ -382,3 +382,45 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Source
     log: options.log,
   });
 }
+
+/** A list of one kind failed (unreachable API server, no permission): names the kind and the reason. */
+export class ListError extends Error {}
+
+function listFailure(kind: string, err: unknown): string {
+  const e = err as { code?: number; body?: unknown; message?: string };
+  let detail = e.message ?? String(err);
+  if (typeof e.code === 'number') {
+    let status = '';
+    try {
+      status = (typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : (e.body as { message?: string }))?.message ?? '';
+    } catch {
+      // not a Status object
+    }
+    detail = `HTTP ${e.code}${status ? `: ${status}` : ''}`;
+  }
+  return `listing ${kind}${kind.endsWith('s') ? 'es' : 's'}: ${detail}`;
+}
+
+/**
+ * One list of every kind the model reads, cluster-wide, and no watch: what `portico audit` reads. It only
+ * lists (the RBAC it needs is `list` on these kinds); the objects have the shape manifests give.
+ */
+export async function listClusterObjects(kubeconfig: string | undefined): Promise<KubeObject[]> {
+  let kc: KubeConfig;
+  try {
+    kc = loadKubeConfig(kubeconfig);
+  } catch (err) {
+    throw new ListError(`${kubeconfig ? `kubeconfig ${kubeconfig}` : 'in-cluster configuration'}: ${(err as Error).message}`);
+  }
+  const lists = await Promise.all(
+    kindSpecs(kc, undefined).map(async (spec) => {
+      try {
+        const list = await spec.list();
+        return (list.items ?? []).map((o) => toPlainObject(o, spec.kind, spec.apiVersion));
+      } catch (err) {
+        throw new ListError(listFailure(spec.kind, err));
+      }
+    }),
+  );
+  return lists.flat();
+}
