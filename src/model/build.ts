@@ -333,6 +333,28 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
     }
   }
 
+  // As ingress-nginx's root location: a host whose Ingress gives it spec.defaultBackend and no `/` path gets a
+  // Prefix `/` to that backend carrying that Ingress's annotations (its e2e defaultbackend/with_hosts.go:
+  // proxy-buffer-size 8k there), instead of the bare fallback location. Its rewrite-target and redirects stay
+  // with the Ingress's own paths (as ingress-nginx keeps them off its catch-all): unmatched paths reach the
+  // default backend unchanged.
+  for (const [host, owner] of hostDefaults) {
+    const entries = entriesByHost.get(host) ?? [];
+    if (entries.some((e) => e.path === '/' && e.pathType !== 'Exact')) continue;
+    const backend = owner.ingress.spec!.defaultBackend!;
+    const annotations = { ...owner.annotations, rewrite: { ...owner.annotations.rewrite, target: undefined }, redirect: { ...owner.annotations.redirect, url: undefined, code: undefined } };
+    entries.push({
+      ingress: owner.ref,
+      rank: rank++,
+      field: 'spec.defaultBackend',
+      path: '/',
+      pathType: 'Prefix',
+      backend: withDefaultBackend(withProtocol(defaultBackendOf(owner), annotations), annotations, owner.ref, backend),
+      annotations,
+    });
+    entriesByHost.set(host, entries);
+  }
+
   const servers: Server[] = [];
   const hosts = new Set([...ingressesByHost.keys(), '']);
   for (const host of [...hosts].sort(compareHosts)) {

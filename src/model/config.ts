@@ -33,6 +33,8 @@ export interface GlobalConfig {
   sslCiphers: string;
   upstreamKeepaliveConnections: number;
   upstreamKeepaliveTimeoutSeconds: number;
+  /** upstream-keepalive-time: how long one upstream keepalive connection may be used, an nginx time (ingress-nginx's default 1h). */
+  upstreamKeepaliveTime: string;
   /** upstream-keepalive-requests: requests one upstream keepalive connection may carry (ingress-nginx's default 10000). */
   upstreamKeepaliveRequests: number;
   /** load-balance: the method of upstreams whose Ingress does not choose one. */
@@ -65,6 +67,7 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   upstreamKeepaliveConnections: 320,
   upstreamKeepaliveTimeoutSeconds: 60,
   upstreamKeepaliveRequests: 10000,
+  upstreamKeepaliveTime: '1h',
   loadBalance: 'round_robin',
   forwarding: DEFAULT_FORWARDING,
   proxy: DEFAULT_PROXY,
@@ -148,6 +151,13 @@ const SETTERS: Record<string, Setter> = {
     const s = parseSeconds(value);
     if (s === undefined) return 'must be a number of seconds';
     cfg.upstreamKeepaliveTimeoutSeconds = s;
+    return undefined;
+  },
+  'upstream-keepalive-time': (cfg, value) => {
+    // An nginx time: a whole number with one unit (nginx -t refuses 0, "1h30m" is not taken here).
+    const v = value.trim();
+    if (!/^[1-9]\d{0,6}(ms|s|m|h|d)?$/.test(v)) return 'must be an nginx time such as 75s, 10m or 1h';
+    cfg.upstreamKeepaliveTime = v;
     return undefined;
   },
   'upstream-keepalive-requests': intSetter('upstreamKeepaliveRequests', 1, 100_000_000),

@@ -21,7 +21,7 @@ export interface RenderView {
     uwsgiTemp: string;
     scgiTemp: string;
   };
-  /** `https://$host$request_uri` (a port only with use-port-in-redirects): the https redirect of unmatched paths. */
+  /** `https://$portico_redirect_host$request_uri` (a port only with use-port-in-redirects): the https redirect of unmatched paths. */
   httpsRedirect: string;
   hstsValue: string;
   /** Large enough for the longest exact server name (src/model/hosts.ts). */

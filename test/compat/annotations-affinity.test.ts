@@ -52,6 +52,8 @@ describe('ingress-nginx annotations/affinity.go', () => {
       singleIngress('cookieexpires', 'cookieexpires.foo.com', 'echo', {
         annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-name`]: 'ExpiresCookie', [`${P}/session-cookie-expires`]: '172800', [`${P}/session-cookie-max-age`]: '259200' },
       }),
+      singleIngress('cookiedomain', 'cookiedomain.foo.com', 'echo', { annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-name`]: 'DomainCookie', [`${P}/session-cookie-domain`]: 'foo.bar' } }),
+      singleIngress('cookienodomain', 'cookienodomain.foo.com', 'echo', { annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-name`]: 'NoDomainCookie' } }),
       singleIngress('useregex', 'useregex.foo.com', 'echo', { path: '/foo/.*', pathType: 'ImplementationSpecific', annotations: affinity({ [`${P}/use-regex`]: 'true', [`${P}/session-cookie-path`]: '/foo/bar' }) }),
       singleIngress('useregexwarn', 'useregexwarn.foo.com', 'echo', { path: '/foo/.*', pathType: 'ImplementationSpecific', annotations: affinity({ [`${P}/use-regex`]: 'true' }) }),
       noHostIngress('default-no-host', affinity({})),
@@ -151,6 +153,21 @@ describe('ingress-nginx annotations/affinity.go', () => {
     } finally {
       await plain.stop();
     }
+  });
+
+  // It("should set cookie with domain")
+  test('should set cookie with domain', async () => {
+    const r = await s.get('cookiedomain.foo.com', '/');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toContain('Domain=foo.bar');
+  });
+
+  // It("should not set cookie without domain annotation")
+  test('should not set cookie without domain annotation', async () => {
+    const r = await s.get('cookienodomain.foo.com', '/');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toMatch(/^NoDomainCookie=/);
+    expect(cookieOf(r.headers)).not.toContain('; Domain');
   });
 
   // It("should work with use-regex annotation and session-cookie-path")

@@ -115,6 +115,21 @@ describe('ingress-nginx settings/keep-alive.go', () => {
     expect(s.model.warnings).toEqual([]);
   });
 
+  // Context("Check the upstream keep alive") It("should set keepalive time to upstream server")
+  test('should set keepalive time to upstream server', async () => {
+    const s = await start({ 'upstream-keepalive-time': '75s' });
+    expect(s.conf).toMatch(/upstream [^{]+\{[^}]*keepalive_time 75s;/);
+    expect(s.model.warnings).toEqual([]);
+    // With 1s, the connection used past its second is closed after that request: the next one opens another.
+    const short = await start({ 'upstream-keepalive-time': '1s' });
+    backend.ports.length = 0;
+    expect((await short.get(HOST, '/')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await short.get(HOST, '/')).status).toBe(200);
+    expect((await short.get(HOST, '/')).status).toBe(200);
+    expect(new Set(backend.ports).size).toBe(2);
+  });
+
   // Context("Check the upstream keep alive") It("should set the request count to upstream server through one keep alive connection")
   test('should set the request count to upstream server through one keep alive connection', async () => {
     const s = await start({ 'upstream-keepalive-requests': '200' });

@@ -109,5 +109,5 @@ export function defaultSslRedirect(config: GlobalConfig, httpsListenPort: number
  * for installs that clients reach directly on it. One trailing "/" is dropped unless preserve-trailing-slash.
  */
 export function httpsRedirectTarget(a: Omit<SslRedirectAnnotation, 'httpsRedirect'>, httpsListenPort: number, uri: '$request_uri' | '$portico_request_uri_trimmed' = a.preserveTrailingSlash ? '$request_uri' : '$portico_request_uri_trimmed'): string {
-  return `https://$host${a.usePortInRedirects ? `:${httpsListenPort}` : ''}${uri}`;
+  return `https://$portico_redirect_host${a.usePortInRedirects ? `:${httpsListenPort}` : ''}${uri}`;
 }
