@@ -21,20 +21,27 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ------------------------------------------------------------------------------------
-FROM node:20-bookworm-slim AS runtime
+# Only what `portico run` uses: node (the binary alone), nginx with the modules the features load (the
+# list in scripts/install-deps.sh; test/image/entrypoint.image.test.ts checks they match), openssl (the
+# default self-signed certificate is made with it) and tini. On Debian's slim image, the one the Node
+# image is built on, so npm, npx, corepack and yarn (about 20 MB) are in no layer. No CA bundle
+# (ca-certificates): nothing verifies against the system store (the API server's CA comes from the
+# ServiceAccount or the kubeconfig, Node carries its own roots, nginx.conf names no trusted certificate).
+FROM debian:bookworm-slim AS runtime
 # Debian's archive keeps only the current version of a package in a suite (a security update
 # replaces it), so an exact "nginx=<version>" pin would stop this build from working at the next
 # update; the suite (bookworm, from the base image) is the pin.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter libnginx-mod-http-set-misc tini ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get install -y --no-install-recommends nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter libnginx-mod-http-set-misc openssl tini \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && rm -f /etc/nginx/sites-enabled/default \
  && groupadd --system --gid 10001 portico \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/portico --no-create-home --shell /usr/sbin/nologin portico \
  && mkdir -p /var/lib/portico \
  && chown 10001:10001 /var/lib/portico
 ENV NODE_ENV=production
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

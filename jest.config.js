@@ -7,5 +7,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }] },
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  // test/image/ runs the built container image: npm run image:test (jest.image.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '\\.image\\.test\\.ts$'],
   testTimeout: 30000,
 };

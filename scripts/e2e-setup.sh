@@ -66,7 +66,30 @@ else
   done
 fi
 
+# --- helm (the chart tests: helm lint, helm template, helm install) -----------------------------
+# Built from the Go module proxy in a module of its own (e2e/helm-tool), so Helm's dependencies never
+# move Kubernetes' in e2e/tools; cached apart from the k8s-* directory, as its version is its own.
+HELM_VERSION=v3.22.1 # keep in step with e2e/helm-tool/go.mod
+HELM_BIN="$CACHE_ROOT/helm-$HELM_VERSION/helm"
+if [ -x "$HELM_BIN" ]; then
+  log "helm $HELM_VERSION already in $(dirname "$HELM_BIN")"
+else
+  GO="${GO:-$(command -v go || true)}"
+  if [ -z "$GO" ]; then
+    log "no go command found (looked in PATH and /usr/local/go/bin); Go >= 1.26 is needed to build helm $HELM_VERSION"
+    exit 1
+  fi
+  mkdir -p "$(dirname "$HELM_BIN")"
+  log "building helm $HELM_VERSION with $("$GO" version) (cold: about 250 s of CPU, 2-3 minutes on 2 idle cores)"
+  start=$(date +%s)
+  (cd e2e/helm-tool && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" "$GO" build -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$HELM_BIN.tmp" helm.sh/helm/v3/cmd/helm)
+  mv "$HELM_BIN.tmp" "$HELM_BIN"
+  log "built helm in $(( $(date +%s) - start ))s"
+fi
+
 cat >"$CACHE/env.tmp" <<EOF
+HELM=$HELM_BIN
 KUBE_APISERVER=$CACHE/kube-apiserver
 KUBECTL=$CACHE/kubectl
 ETCD=$ETCD

@@ -11,9 +11,17 @@ export interface RenderedConfig {
   text: string;
 }
 
+/**
+ * snapshot → model, with every owned Ingress accepted or rejected and the warnings: what `render` builds,
+ * and what `audit` classifies Ingresses by (it must not read annotations a second way).
+ */
+export function modelOf(snapshot: Snapshot, options: ModelOptions): NginxModel {
+  return buildModel(snapshot, options);
+}
+
 /** model → text: the pure middle of the pipeline that `render` and `run` share. */
 export function renderSnapshot(snapshot: Snapshot, options: ModelOptions, renderer: ConfigRenderer): RenderedConfig {
-  const model = buildModel(snapshot, options);
+  const model = modelOf(snapshot, options);
   return { model, text: renderer(model) };
 }
 

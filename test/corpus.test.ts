@@ -4,6 +4,7 @@ import jsYaml from 'js-yaml';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ensureBuilt } from './support/controller.js';
+import { NGINX_INGRESS_CLASS } from './support/ingress-nginx-class.js';
 import { nginxTest, tempWorkDir } from './support/nginx.js';
 
 /**
@@ -25,19 +26,6 @@ const TARGET_SHARE = 0.97;
 const RENDER_KILL_MS = 30_000;
 /** Two renders at once: the machine's 2 cores are shared with other test runs. */
 const PARALLEL_RENDERS = 2;
-
-/**
- * The IngressClass of an ingress-nginx install, marked default as minikube's addon marks it (and the Helm
- * chart with controller.ingressClassResource.default): ingress-nginx's own docs and many deploy manifests
- * name no class and rely on that.
- */
-const NGINX_INGRESS_CLASS = `apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata:
-  name: nginx
-  annotations: { ingressclass.kubernetes.io/is-default-class: "true" }
-spec: { controller: k8s.io/ingress-nginx }
-`;
 
 interface KubeDoc {
   kind?: string;

@@ -2,7 +2,7 @@
 // them (5), removed once no config in force uses them (14), a state dir nginx's workers cannot enter
 // refused (17), and no Secret text in nginx.conf (15). Real `portico run` / `portico render`, real nginx,
 // real http and https.
-import { RETIRED_FILES_GRACE_MS } from '../src/controller/sync-loop.js';
+import { RETIRED_FILES_GRACE_MS } from '../src/reconcile/sync-loop.js';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';

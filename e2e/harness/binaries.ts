@@ -23,20 +23,23 @@ function parseEnvFile(path: string): Record<string, string> {
   return out;
 }
 
+/** The env file scripts/e2e-setup.sh wrote: KEY=PATH of each binary it built or found. */
+export function readCacheEnv(): Record<string, string> {
+  const root = cacheRoot();
+  if (!existsSync(root)) return {};
+  // The newest k8s-vX.Y.Z directory that has an env file.
+  const dirs = readdirSync(root)
+    .filter((d) => d.startsWith('k8s-') && existsSync(join(root, d, 'env')))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const last = dirs.at(-1);
+  return last ? parseEnvFile(join(root, last, 'env')) : {};
+}
+
 let cached: Binaries | undefined;
 
 export function findBinaries(): Binaries {
   if (cached) return cached;
-  let fromFile: Record<string, string> = {};
-  const root = cacheRoot();
-  if (existsSync(root)) {
-    // The newest k8s-vX.Y.Z directory that has an env file.
-    const dirs = readdirSync(root)
-      .filter((d) => d.startsWith('k8s-') && existsSync(join(root, d, 'env')))
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-    const last = dirs.at(-1);
-    if (last) fromFile = parseEnvFile(join(root, last, 'env'));
-  }
+  const fromFile = readCacheEnv();
   const pick = (key: string): string => {
     const v = process.env[key] || fromFile[key];
     if (!v || !existsSync(v)) {

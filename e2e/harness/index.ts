@@ -5,6 +5,7 @@ export { SERVICE_ACCOUNT_ISSUER, SERVICE_CLUSTER_IP_RANGE, startCluster, type Cl
 export { Kubectl, type KubectlResult } from './kubectl.js';
 export { writeKubeconfig, type KubeconfigUser } from './kubeconfig.js';
 export { createTestNetwork, type TestNetwork, type TestNetworkOptions } from './netns.js';
+export { findHelm, Helm, type HelmResult } from './helm.js';
 export { freePort } from './ports.js';
 export { startProcess, waitFor, type ManagedProcess, type StartOptions } from './process.js';
 export { serviceAccountToken, tokenKubeconfig } from './serviceaccount.js';

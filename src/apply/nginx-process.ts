@@ -2,12 +2,12 @@ import { execa, type ResultPromise } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../report/logger.js';
+import type { Log } from '../log.js';
 
-export interface NginxProcessOptions {
+interface NginxProcessOptions {
   nginxBinary: string;
   stateDir: string;
-  logger: Logger;
+  logger: Log;
   /** Giving up: this many unexpected exits within `failureWindowMs` (default 5 in 60 s). */
   maxFailures?: number;
   failureWindowMs?: number;
@@ -201,7 +201,7 @@ export class NginxProcess {
     this.child = child;
     const forward = (stream: NodeJS.ReadableStream | null, level: 'info' | 'warn') =>
       stream?.on('data', (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n')) if (line.trim()) logger.log(level, 'nginx output', { line: line.trim() });
+        for (const line of chunk.toString().split('\n')) if (line.trim()) logger[level]('nginx output', { line: line.trim() });
       });
     forward(child.stdout, 'info');
     forward(child.stderr, 'warn');
@@ -283,7 +283,7 @@ function isStopped(pid: number): boolean {
 }
 
 /** The processes whose parent is `pid` (an nginx master's workers, cache manager and loader). */
-export function childPids(pid: number): Set<number> {
+function childPids(pid: number): Set<number> {
   try {
     // One read where the kernel keeps the list (CONFIG_PROC_CHILDREN, every common distribution kernel).
     const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { EXIT_USAGE, ExitError, renderCommand } from './render.js';
+import { EXIT_USAGE, ExitError } from './exit.js';
+import { renderCommand } from './render.js';
 import { runCommand } from './run.js';
+import { auditCommand } from './audit.js';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('portico')
     .description('Kubernetes Ingress controller with nginx in the data path')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(renderCommand().exitOverride());
   program.addCommand(runCommand().exitOverride());
+  program.addCommand(auditCommand().exitOverride());
   return program;
 }
 

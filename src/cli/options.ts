@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_MANIFEST_NAMESPACE } from '../sources/default-namespace.js';
 import { headersMoreModulePath, luaModules, setMiscModulePath } from '../model/dynamic-endpoints.js';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
+import type { LogFormat, LogLevel } from '../log.js';
 
 /** Flags shared by `render` and `run`, with the same meaning in both. */
 export interface CommonFlags {
@@ -24,13 +25,34 @@ export interface CommonFlags {
   namespace: string;
 }
 
+/** The flags of `run` (cli/run.ts declares them). */
+export interface RunFlags extends CommonFlags {
+  kubeconfig?: string;
+  watchNamespace?: string;
+  publishService?: string;
+  publishStatusAddress?: string[];
+  electionId: string;
+  metricsPort: number;
+  statusPort: number;
+  debugPort: number;
+  debugAddress: string;
+  debounceMs: number;
+  minReloadIntervalMs: number;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  nginxBinary: string;
+  dynamicEndpoints: boolean;
+  nginxModulesDir: string;
+  healthzStallMs: number;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
   return n;
 }
 
-function namespacedName(value: string): string {
+export function namespacedName(value: string): string {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
     throw new InvalidArgumentError('must be NAMESPACE/NAME');
   }
@@ -47,7 +69,7 @@ function prefix(value: string): string {
   return value;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
@@ -91,6 +113,7 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     ipv6: ipv6Available(),
     headersMoreModule: installedHeadersMore(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
     setMiscModule: installedSetMisc(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
+    luaModule: installedLua(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
   };
 }
 
@@ -107,6 +130,12 @@ export function ipv6Available(path = '/proc/net/if_inet6'): boolean {
 export function installedSetMisc(modulesDir: string): string | undefined {
   const path = setMiscModulePath(modulesDir);
   return existsSync(path) && existsSync(luaModules(modulesDir).ndkModule) ? path : undefined;
+}
+
+/** The Lua module's path when it and NDK, which it needs, are installed in modulesDir. */
+export function installedLua(modulesDir: string): string | undefined {
+  const { ndkModule, luaModule } = luaModules(modulesDir);
+  return existsSync(luaModule) && existsSync(ndkModule) ? luaModule : undefined;
 }
 
 /** The headers-more module's path when it is installed in modulesDir (server-tokens "false" needs it to drop the Server header). */

@@ -8,20 +8,9 @@ import { withDefaultNamespace } from '../sources/default-namespace.js';
 import { ManifestError, readManifests } from '../sources/manifests.js';
 import { snapshotFromObjects } from '../store/snapshot.js';
 import type { KubeObject } from '../store/types.js';
+import { EXIT_REJECTED, EXIT_USAGE, ExitError } from './exit.js';
 import { addCommonFlags, modelOptionsFrom, type CommonFlags } from './options.js';
 
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 2;
-export const EXIT_REJECTED = 3;
-
-export class ExitError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 async function readManifestsOrExit(paths: string[], namespace: string): Promise<KubeObject[]> {
   try {

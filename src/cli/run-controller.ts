@@ -2,21 +2,19 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { NginxProcess } from '../apply/nginx-process.js';
 import { prepareStateDir } from '../apply/state-dir.js';
-import { SyncLoop } from '../controller/sync-loop.js';
 import { luaModules, newPushToken, pushTokenDigest } from '../model/dynamic-endpoints.js';
 import { stateDirProblem, withFileNameKey } from '../pipeline.js';
 import { loadTemplateSources } from '../render/templates.js';
 import { startDebugServer, startStatusServer, type StatusServer } from '../report/http-server.js';
 import { createLogger } from '../report/logger.js';
 import { ControllerMetrics } from '../report/metrics.js';
-import type { Reporter } from '../report/types.js';
+import type { Reporter } from '../report/observer.js';
 import { createDirectorySource } from '../sources/directory.js';
 import { ManifestError } from '../sources/manifests.js';
-import type { Source } from '../sources/types.js';
-import { Store } from '../store/snapshot.js';
-import { installedHeadersMore, installedSetMisc, modelOptionsFrom } from './options.js';
-import { EXIT_USAGE, ExitError } from './render.js';
-import { EXIT_FAILED, type RunFlags } from './run.js';
+import type { Source } from '../sources/source.js';
+import { composeSyncLoop } from './compose.js';
+import { EXIT_FAILED, EXIT_USAGE, ExitError } from './exit.js';
+import { installedHeadersMore, installedLua, installedSetMisc, modelOptionsFrom, type RunFlags } from './options.js';
 
 /** Runs until SIGTERM/SIGINT (exit 0 after nginx quit gracefully) or until nginx cannot be kept up (1). */
 export async function runController(flags: RunFlags): Promise<number> {
@@ -37,6 +35,7 @@ export async function runController(flags: RunFlags): Promise<number> {
     nginxModulesDir: flags.nginxModulesDir,
     headersMoreModule: installedHeadersMore(flags.nginxModulesDir),
     setMiscModule: installedSetMisc(flags.nginxModulesDir),
+    luaModule: installedLua(flags.nginxModulesDir),
     controllerPorts: [flags.metricsPort, flags.debugPort].filter((p) => p > 0),
     endpointPushDigest: endpointPushToken === undefined ? undefined : pushTokenDigest(endpointPushToken),
   };
@@ -70,11 +69,10 @@ export async function runController(flags: RunFlags): Promise<number> {
     if (flags.manifests && flags.manifests.length > 0) {
       source = createDirectorySource({ paths: flags.manifests, namespace: flags.namespace, logger, onManifestError: () => metrics.manifestErrors.inc() });
     } else {
-      const kubeLog = (level: 'info' | 'warn', message: string): void => void logger.log(level, message);
       // Loaded only when needed: the client library costs start-up time that `render` and directory mode need not pay.
       const { createKubernetesSource } = await import('../sources/kubernetes.js');
-      const { createKubeReporter } = await import('../report/kubernetes.js');
-      source = createKubernetesSource({ kubeconfig: flags.kubeconfig, watchNamespace: flags.watchNamespace, log: kubeLog });
+      const { createKubeReporter } = await import('../report/kube/reporter.js');
+      source = createKubernetesSource({ kubeconfig: flags.kubeconfig, watchNamespace: flags.watchNamespace, log: logger });
       reporters.push(
         createKubeReporter({
           kubeconfig: flags.kubeconfig,
@@ -85,7 +83,7 @@ export async function runController(flags: RunFlags): Promise<number> {
           identity: process.env.POD_NAME || hostname(),
           controllerClass: flags.controllerClass,
           watchNamespace: flags.watchNamespace,
-          log: kubeLog,
+          log: logger,
         }),
       );
     }
@@ -93,14 +91,13 @@ export async function runController(flags: RunFlags): Promise<number> {
     throw new ExitError(EXIT_FAILED, `portico run: ${(err as Error).message}`);
   }
 
-  const loop = new SyncLoop({
+  const loop = composeSyncLoop({
     source,
-    store: new Store(),
     modelOptions,
     templateDir: flags.templateDir,
     nginxBinary: flags.nginxBinary,
     reload: () => nginx.reload(),
-    logger,
+    log: logger,
     metrics,
     reporters,
     debounceMs: flags.debounceMs,

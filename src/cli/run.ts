@@ -1,30 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isIP } from 'node:net';
 import { DEFAULT_MODEL_OPTIONS } from '../model/types.js';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../report/log-levels.js';
-import { addCommonFlags, type CommonFlags } from './options.js';
-
-export const EXIT_FAILED = 1;
-
-export interface RunFlags extends CommonFlags {
-  kubeconfig?: string;
-  watchNamespace?: string;
-  publishService?: string;
-  publishStatusAddress?: string[];
-  electionId: string;
-  metricsPort: number;
-  statusPort: number;
-  debugPort: number;
-  debugAddress: string;
-  debounceMs: number;
-  minReloadIntervalMs: number;
-  logFormat: LogFormat;
-  logLevel: LogLevel;
-  nginxBinary: string;
-  dynamicEndpoints: boolean;
-  nginxModulesDir: string;
-  healthzStallMs: number;
-}
+import { LOG_LEVELS } from '../log.js';
+import { addCommonFlags, type RunFlags } from './options.js';
 
 function port(allowZero: boolean) {
   return (value: string): number => {

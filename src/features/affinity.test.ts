@@ -2,8 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { affinityFeature, setCookieValue, type AffinityAnnotation } from './affinity.js';
 import { parseFamily } from '../../test/support/annotation-input.js';
 
-function parse(annotations: Record<string, string>) {
-  return parseFamily(affinityFeature, annotations);
+function parse(annotations: Record<string, string>, options: { luaModule?: string } = {}) {
+  return parseFamily(affinityFeature, annotations, { options });
 }
 
 describe('affinity: cookie', () => {
@@ -14,7 +14,7 @@ describe('affinity: cookie', () => {
 
   test('defaults: INGRESSCOOKIE, a session cookie on the Ingress path', () => {
     const r = parse({ affinity: 'cookie' }).result!;
-    expect(r).toEqual({ cookie: 'INGRESSCOOKIE', path: undefined, maxAge: undefined, domain: undefined, secure: false, sameSite: undefined });
+    expect(r).toEqual({ cookie: 'INGRESSCOOKIE', path: undefined, maxAge: undefined, expires: undefined, domain: undefined, secure: false, sameSite: undefined });
     expect(setCookieValue(r, '/app')).toBe('INGRESSCOOKIE=$request_id; Path=/app; HttpOnly$portico_https_secure');
   });
 
@@ -30,7 +30,17 @@ describe('affinity: cookie', () => {
     expect(setCookieValue(r, r.path!)).toBe('route=$request_id; Path=/shop; Domain=.example.com; Max-Age=3600; Secure; SameSite=None; HttpOnly');
   });
 
-  test('session-cookie-expires becomes Max-Age, with a warning; persistent mode warns', () => {
+  test('session-cookie-expires: an Expires= date from Lua when the module is there, as ingress-nginx; Max-Age otherwise', () => {
+    const lua = { luaModule: '/usr/lib/nginx/modules/ngx_http_lua_module.so' };
+    const both = parse({ affinity: 'cookie', 'session-cookie-expires': '172800', 'session-cookie-max-age': '259200' }, lua);
+    expect(both.warnings).toEqual([]);
+    expect(setCookieValue(both.result!, '/')).toBe('INGRESSCOOKIE=$request_id; Path=/; Expires=$portico_cookie_expires_172800; Max-Age=259200; HttpOnly$portico_https_secure');
+    // Only -expires: only Expires=, as ingress-nginx (no Max-Age).
+    const only = parse({ affinity: 'cookie', 'session-cookie-expires': '60' }, lua).result!;
+    expect([only.expires, only.maxAge]).toEqual([60, undefined]);
+  });
+
+  test('without the Lua module session-cookie-expires becomes Max-Age, with a warning; persistent mode warns', () => {
     const r = parse({ affinity: 'cookie', 'session-cookie-expires': '172800', 'affinity-mode': 'persistent' });
     expect(r.result?.maxAge).toBe(172800);
     expect(r.warnings.join('\n')).toMatch(/sent as Max-Age/);

@@ -13,8 +13,10 @@ export interface AffinityAnnotation {
   cookie: string | undefined;
   /** session-cookie-path; undefined: the Ingress path (literal paths) or "/" (regex paths). */
   path: string | undefined;
-  /** Max-Age in seconds (session-cookie-max-age, else session-cookie-expires); undefined: a session cookie. */
+  /** Max-Age in seconds (session-cookie-max-age; without the Lua module, else session-cookie-expires). */
   maxAge: number | undefined;
+  /** session-cookie-expires in seconds, sent as an Expires= date (with the Lua module only); undefined: none. */
+  expires: number | undefined;
   domain: string | undefined;
   secure: boolean;
   sameSite: 'None' | 'Lax' | 'Strict' | undefined;
@@ -50,8 +52,14 @@ declare module '../model/types.js' {
 export const affinityFeature: Feature<AffinityAnnotation> = {
   name: 'affinity',
   keys: AFFINITY_KEYS,
+  hooks: {
+    // session-cookie-expires as an Expires date: the location computes it in Lua (set_by_lua_block).
+    finish(ctx) {
+      if (ctx.model.ingressAnnotations.some((i) => i.annotations.affinity.expires !== undefined)) ctx.model.modules = [...(ctx.model.modules ?? []), 'lua'];
+    },
+  },
   parse(input) {
-    const off: AffinityAnnotation = { cookie: undefined, path: undefined, maxAge: undefined, domain: undefined, secure: false, sameSite: undefined };
+    const off: AffinityAnnotation = { cookie: undefined, path: undefined, maxAge: undefined, expires: undefined, domain: undefined, secure: false, sameSite: undefined };
     const mode = input.get('affinity');
     if (mode === undefined) {
       const stray = AFFINITY_KEYS.filter((k) => k !== 'affinity' && input.get(k) !== undefined);
@@ -83,8 +91,10 @@ export const affinityFeature: Feature<AffinityAnnotation> = {
     const expiresRaw = input.get('session-cookie-expires');
     const maxAge = maxAgeRaw !== undefined ? seconds('session-cookie-max-age', maxAgeRaw) : undefined;
     const expires = expiresRaw !== undefined ? seconds('session-cookie-expires', expiresRaw) : undefined;
-    if (expires !== undefined && maxAge === undefined) {
-      input.warn('session-cookie-expires is sent as Max-Age (open-source nginx cannot compute an Expires date per response; browsers prefer Max-Age anyway)');
+    // The Expires date is now + N at each response: nginx computes no dates, its Lua module does (ngx.cookie_time).
+    const withDate = input.options.luaModule !== undefined;
+    if (expires !== undefined && maxAge === undefined && !withDate) {
+      input.warn('session-cookie-expires is sent as Max-Age: the Expires date needs the Lua module (Debian package libnginx-mod-http-lua), which is not installed');
     }
 
     const domain = input.get('session-cookie-domain');
@@ -109,17 +119,23 @@ export const affinityFeature: Feature<AffinityAnnotation> = {
       // Browsers drop SameSite=None cookies that are not Secure.
       if (v === 'None') secure = true;
     }
-    return { cookie, path, maxAge: maxAge ?? expires, domain, secure, sameSite };
+    return { cookie, path, maxAge: withDate ? maxAge : (maxAge ?? expires), expires: withDate ? expires : undefined, domain, secure, sameSite };
   },
 };
 
+/** The variable a location sets (set_by_lua_block) to the cookie date `seconds` from now. */
+export function cookieExpiresVariable(seconds: number): string {
+  return `portico_cookie_expires_${seconds}`;
+}
+
 /**
- * The Set-Cookie value for a new session. `$request_id` and `$portico_https_secure` are the only variables
- * and are intended: as ingress-nginx, a cookie issued over https is Secure even with session-cookie-secure
+ * The Set-Cookie value for a new session. `$request_id`, `$portico_https_secure` and the Expires date's
+ * variable are the only variables and are intended: as ingress-nginx, a cookie issued over https is Secure even with session-cookie-secure
  * "false" (its e2e: "should set secure in cookie with provided false annotation on https").
  */
 export function setCookieValue(a: AffinityAnnotation, path: string): string {
   const parts = [`${a.cookie}=$request_id`, `Path=${path}`];
+  if (a.expires !== undefined) parts.push(`Expires=$${cookieExpiresVariable(a.expires)}`);
   if (a.domain !== undefined) parts.push(`Domain=${a.domain}`);
   if (a.maxAge !== undefined) parts.push(`Max-Age=${a.maxAge}`);
   if (a.secure) parts.push('Secure');

@@ -65,7 +65,7 @@ const HOP_HEADERS = new Set(['host', 'connection', 'upgrade', 'content-length', 
  * query. The host may only be the request's validated host name ($host: lowercase, no port, and it matched
  * this server's server_name) or the server's own name; the raw Host header ($http_host) may carry a port
  * or more, so it is allowed only after the host. $escaped_request_uri is ingress-nginx's name; Portico
- * defines it (templates/annotations/http/auth-external.hbs).
+ * defines it (templates/features/auth-url/http.hbs).
  */
 const AUTH_URL_VARIABLES: Record<string, ReadonlyArray<'scheme' | 'host' | 'rest'>> = {
   scheme: ['scheme', 'rest'],

@@ -40,6 +40,11 @@ export interface Feature<T, G extends object = Record<never, never>> {
    * the annotations as written, for host ownership, which is settled before any parser runs.
    */
   secondary?: { value(value: T): boolean; raw(get: (key: string) => string | undefined): boolean };
+  /**
+   * Its value on the `/` location a host's spec.defaultBackend gets (model/build.ts): a feature that acts
+   * only on the Ingress's own paths (rewrite-target, redirects) returns its value turned off. Unset: the same.
+   */
+  onDefaultBackend?(value: T): T;
   /** Its effect on the model, run by the registry at fixed points of model/build.ts. */
   hooks?: FeatureHooks;
 }

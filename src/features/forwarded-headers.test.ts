@@ -15,6 +15,8 @@ describe('global forwarding keys', () => {
       enableRealIp: false,
       useProxyProtocol: false,
       logFormatUpstream: undefined,
+      logFormatEscapeJson: false,
+      logFormatEscapeNone: false,
     });
   });
 

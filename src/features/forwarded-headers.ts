@@ -22,6 +22,9 @@ export interface ForwardingConfig {
   useProxyProtocol: boolean;
   /** log-format-upstream: the access log format; undefined keeps nginx's `combined`. */
   logFormatUpstream: string | undefined;
+  /** log-format-escape-json / log-format-escape-none: nginx's `escape=` of the access log (none wins, as in ingress-nginx). */
+  logFormatEscapeJson: boolean;
+  logFormatEscapeNone: boolean;
 }
 
 const DEFAULT_FORWARDING: ForwardingConfig = {
@@ -32,6 +35,8 @@ const DEFAULT_FORWARDING: ForwardingConfig = {
   enableRealIp: false,
   useProxyProtocol: false,
   logFormatUpstream: undefined,
+  logFormatEscapeJson: false,
+  logFormatEscapeNone: false,
 };
 
 export function checkCidr(value: string): string | undefined {
@@ -88,7 +93,7 @@ function set<K extends keyof ForwardingConfig>(cfg: ForwardingConfig, key: K, va
   return undefined;
 }
 
-function boolKey(key: 'useForwardedHeaders' | 'computeFullForwardedFor' | 'enableRealIp' | 'useProxyProtocol'): Setter {
+function boolKey(key: 'useForwardedHeaders' | 'computeFullForwardedFor' | 'enableRealIp' | 'useProxyProtocol' | 'logFormatEscapeJson' | 'logFormatEscapeNone'): Setter {
   return (cfg, value) => {
     const b = parseBool(value);
     if (b === undefined) return 'must be "true" or "false"';
@@ -101,6 +106,8 @@ const FORWARDING_KEYS: Record<string, Setter> = {
   'compute-full-forwarded-for': boolKey('computeFullForwardedFor'),
   'enable-real-ip': boolKey('enableRealIp'),
   'use-proxy-protocol': boolKey('useProxyProtocol'),
+  'log-format-escape-json': boolKey('logFormatEscapeJson'),
+  'log-format-escape-none': boolKey('logFormatEscapeNone'),
   'forwarded-for-header': (cfg, value) => {
     const v = value.trim();
     const r = checkHeaderName(v);

@@ -94,7 +94,7 @@ describe('ssl-redirect, force-ssl-redirect, preserve-trailing-slash', () => {
       forceSslRedirect: false,
       preserveTrailingSlash: false,
       usePortInRedirects: false,
-      httpsRedirect: 'https://$host$portico_request_uri_trimmed',
+      httpsRedirect: 'https://$portico_redirect_host$portico_request_uri_trimmed',
     });
     const { config } = parseGlobalConfig({ data: { 'ssl-redirect': 'false', 'force-ssl-redirect': 'true', 'preserve-trailing-slash': 'true', 'use-port-in-redirects': 'true' } });
     expect(parse(sslRedirectFeature, {}, config).result).toEqual({
@@ -102,9 +102,9 @@ describe('ssl-redirect, force-ssl-redirect, preserve-trailing-slash', () => {
       forceSslRedirect: true,
       preserveTrailingSlash: true,
       usePortInRedirects: true,
-      httpsRedirect: 'https://$host:8443$request_uri',
+      httpsRedirect: 'https://$portico_redirect_host:8443$request_uri',
     });
-    expect(parse(sslRedirectFeature, { 'use-port-in-redirects': 'false' }, config).result?.httpsRedirect).toBe('https://$host$request_uri');
+    expect(parse(sslRedirectFeature, { 'use-port-in-redirects': 'false' }, config).result?.httpsRedirect).toBe('https://$portico_redirect_host$request_uri');
     expect(parse(sslRedirectFeature, { 'use-port-in-redirects': 'yes' }).error?.annotation).toBe('use-port-in-redirects');
     expect(parse(sslRedirectFeature, { 'ssl-redirect': 'true', 'force-ssl-redirect': 'false' }, config).result).toMatchObject({ sslRedirect: true, forceSslRedirect: false });
     expect(parse(sslRedirectFeature, { 'force-ssl-redirect': 'on' }).error?.annotation).toBe('force-ssl-redirect');

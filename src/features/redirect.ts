@@ -32,6 +32,8 @@ export const redirectFeature: Feature<RedirectAnnotation> = {
   name: 'redirect',
   keys: ['permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect'],
   serverKeys: (v) => (v.fromToWww ? ['from-to-www-redirect'] : []),
+  // Unmatched paths reach the default backend, not the redirect.
+  onDefaultBackend: (v) => ({ ...v, url: undefined, code: undefined }),
   hooks: {
     finish: (model) => applyWwwRedirects(model.servers, model.warnings),
     // The www counterpart is taken when a server already answers it, aliases included.

@@ -171,6 +171,13 @@ export function regexPathsKey(values: FeatureValues, get: (key: string) => strin
   return undefined;
 }
 
+/** An Ingress's values on the `/` location its spec.defaultBackend gets (Feature.onDefaultBackend). */
+export function valuesForDefaultBackend(values: FeatureValues): FeatureValues {
+  const all = { ...(values as unknown as Record<string, unknown>) };
+  for (const [field, f] of ENTRIES) if (f.onDefaultBackend) all[field] = f.onDefaultBackend(all[field]);
+  return all as unknown as FeatureValues;
+}
+
 /** The URI an Ingress's regex locations rewrite to (FeatureHooks.rewriteTarget): the first feature's. */
 export function rewriteTargetOf(values: FeatureValues): string | undefined {
   for (const f of FEATURE_LIST) {

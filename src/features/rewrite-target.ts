@@ -31,6 +31,8 @@ export const rewriteTargetFeature: Feature<RewriteAnnotation> = {
   name: 'rewrite-target',
   keys: ['rewrite-target', 'use-regex'],
   hooks: { rewriteTarget: (values) => values.rewrite.target },
+  // The default backend's `/` location is not rewritten (as ingress-nginx keeps rewrites off its catch-all).
+  onDefaultBackend: (v) => ({ ...v, target: undefined }),
   // A rewrite-target alone implies regex mode; use-regex is named when it is set too.
   regexPaths: (v, get) => (!v.regex ? undefined : parseBool(String(get('use-regex') ?? '')) === true || v.target === undefined ? 'use-regex' : 'rewrite-target'),
   parse(input) {

@@ -116,5 +116,5 @@ function defaultSslRedirect(config: GlobalConfig, httpsListenPort: number): SslR
  * for installs that clients reach directly on it. One trailing "/" is dropped unless preserve-trailing-slash.
  */
 function httpsRedirectTarget(a: Omit<SslRedirectAnnotation, 'httpsRedirect'>, httpsListenPort: number, uri: '$request_uri' | '$portico_request_uri_trimmed' = a.preserveTrailingSlash ? '$request_uri' : '$portico_request_uri_trimmed'): string {
-  return `https://$host${a.usePortInRedirects ? `:${httpsListenPort}` : ''}${uri}`;
+  return `https://$portico_redirect_host${a.usePortInRedirects ? `:${httpsListenPort}` : ''}${uri}`;
 }

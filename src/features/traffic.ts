@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { GlobalConfig, LoadBalanceMethod } from '../model/config.js';
 import { refString, type FeatureValues, type IngressRef, type ModelWarning, type Server, type Upstream } from '../model/types.js';
-import { affinityKeyVariable, setCookieValue, type AffinityAnnotation } from './affinity.js';
+import { affinityKeyVariable, cookieExpiresVariable, setCookieValue, type AffinityAnnotation } from './affinity.js';
 import type { Feature } from './feature.js';
 import { cookieMapFor, cookieMatches, cookieSource, headerMatches, weightShare, type CanaryMatch, type CookieMap } from './canary.js';
 
 export interface LocationAffinity {
   /** http-level map variable (no `$`): the Set-Cookie value when the request had no affinity cookie, else "". */
   setCookieVariable: string;
+  /** session-cookie-expires with the Lua module: the variable (no `$`) the location sets to now + seconds. */
+  expires: { variable: string; seconds: number } | undefined;
 }
 
 /** One canary decision: maps on header and cookie, a split on the weight, and the map naming the upstream. */
@@ -166,7 +168,10 @@ function finishTraffic(servers: Server[], upstreams: Upstream[], warnings: Model
           entry = { source: cookieSource(affinity.cookie), variable: `portico_affset_${setCookies.size + 1}`, value };
           setCookies.set(value, entry);
         }
-        loc.affinity = { setCookieVariable: entry.variable };
+        loc.affinity = {
+          setCookieVariable: entry.variable,
+          expires: affinity.expires !== undefined ? { variable: cookieExpiresVariable(affinity.expires), seconds: affinity.expires } : undefined,
+        };
       }
     }
   }

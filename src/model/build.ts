@@ -16,6 +16,7 @@ import {
   serverLevelKeys,
   setsOwnProxyHeader,
   upstreamChoice,
+  valuesForDefaultBackend,
 } from '../features/registry.js';
 import { backendFor, checkBackendFields, endpointRulesFrom, resolveService, type EndpointChecks } from './backends.js';
 import type { GlobalConfig } from './config.js';
@@ -334,6 +335,30 @@ export function buildModel(snapshot: Snapshot, options: ModelOptions): NginxMode
       }
       if (!tlsOwnerByHost.has(host)) tlsOwnerByHost.set(host, a);
     }
+  }
+
+  // As ingress-nginx's root location: a host whose Ingress gives it spec.defaultBackend and no `/` path gets a
+  // Prefix `/` to that backend carrying that Ingress's annotations (its e2e defaultbackend/with_hosts.go:
+  // proxy-buffer-size 8k there), instead of the bare fallback location. Its rewrite-target and redirects stay
+  // with the Ingress's own paths (as ingress-nginx keeps them off its catch-all): unmatched paths reach the
+  // default backend unchanged.
+  for (const [host, owner] of hostDefaults) {
+    const entries = entriesByHost.get(host) ?? [];
+    if (entries.some((e) => e.path === '/' && e.pathType !== 'Exact')) continue;
+    const backend = owner.ingress.spec!.defaultBackend!;
+    const annotations = valuesForDefaultBackend(owner.annotations);
+    entries.push({
+      ingress: owner.ref,
+      rank: rank++,
+      field: 'spec.defaultBackend',
+      path: '/',
+      pathType: 'Prefix',
+      backend: pathBackend(defaultBackendOf(owner), { ingress: owner.ref, annotations, ingressBackend: backend }),
+      annotations,
+      secondary: isSecondary(annotations),
+      rewriteTarget: rewriteTargetOf(annotations),
+    });
+    entriesByHost.set(host, entries);
   }
 
   const servers: Server[] = [];

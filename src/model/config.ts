@@ -22,6 +22,8 @@ export interface CoreConfig {
   workerProcesses: string;
   maxWorkerConnections: number;
   keepAliveSeconds: number;
+  /** keep-alive-requests: requests one client connection may carry (ingress-nginx's default 1000). */
+  keepAliveRequests: number;
   serverTokens: boolean;
   /** ingress-nginx's disable-ipv6: no listen on [::] even where the machine has IPv6. */
   disableIpv6: boolean;
@@ -36,6 +38,10 @@ export interface CoreConfig {
   sslCiphers: string;
   upstreamKeepaliveConnections: number;
   upstreamKeepaliveTimeoutSeconds: number;
+  /** upstream-keepalive-time: how long one upstream keepalive connection may be used, an nginx time (ingress-nginx's default 1h). */
+  upstreamKeepaliveTime: string;
+  /** upstream-keepalive-requests: requests one upstream keepalive connection may carry (ingress-nginx's default 10000). */
+  upstreamKeepaliveRequests: number;
   /** load-balance: the method of upstreams whose Ingress does not choose one (the annotation: features/load-balance.ts). */
   loadBalance: Exclude<LoadBalanceMethod, 'hash'>;
 }
@@ -44,6 +50,7 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   workerProcesses: 'auto',
   maxWorkerConnections: 16384,
   keepAliveSeconds: 75,
+  keepAliveRequests: 1000,
   serverTokens: false,
   disableIpv6: false,
   httpRedirectCode: 308,
@@ -57,6 +64,8 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
     'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384',
   upstreamKeepaliveConnections: 320,
   upstreamKeepaliveTimeoutSeconds: 60,
+  upstreamKeepaliveRequests: 10000,
+  upstreamKeepaliveTime: '1h',
   loadBalance: 'round_robin',
 };
 
@@ -101,6 +110,7 @@ export const CORE_KEYS: Readonly<Record<string, Setter>> = {
     cfg.keepAliveSeconds = s;
     return undefined;
   },
+  'keep-alive-requests': intSetter('keepAliveRequests', 1, 100_000_000),
   'server-tokens': boolSetter('serverTokens'),
   'disable-ipv6': boolSetter('disableIpv6'),
   'http-redirect-code': (cfg, value) => {
@@ -138,6 +148,14 @@ export const CORE_KEYS: Readonly<Record<string, Setter>> = {
     cfg.upstreamKeepaliveTimeoutSeconds = s;
     return undefined;
   },
+  'upstream-keepalive-time': (cfg, value) => {
+    // An nginx time: a whole number with one unit (nginx -t refuses 0, "1h30m" is not taken here).
+    const v = value.trim();
+    if (!/^[1-9]\d{0,6}(ms|s|m|h|d)?$/.test(v)) return 'must be an nginx time such as 75s, 10m or 1h';
+    cfg.upstreamKeepaliveTime = v;
+    return undefined;
+  },
+  'upstream-keepalive-requests': intSetter('upstreamKeepaliveRequests', 1, 100_000_000),
   'load-balance': (cfg, value) => {
     const parsed = parseLoadBalanceMethod(value);
     if (parsed.reason) return parsed.reason;

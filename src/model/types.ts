@@ -53,6 +53,12 @@ export interface ModelOptions {
    */
   setMiscModule?: string;
   /**
+   * The Lua module (Debian's libnginx-mod-http-lua, with NDK), when the CLI found it: affinity cookies with
+   * session-cookie-expires get their Expires= date from it (ngx.cookie_time), as ingress-nginx's Lua balancer
+   * sets it. Unset: session-cookie-expires is sent as Max-Age.
+   */
+  luaModule?: string;
+  /**
    * Loopback endpoint addresses (127.0.0.0/8, ::1) are served: set for directory mode (`--manifests`, the
    * operator's own files); unset for the Kubernetes API, where tenants write EndpointSlices and Kubernetes
    * refuses such addresses itself (model/endpoint-addresses.ts).
@@ -253,7 +259,7 @@ export interface NginxModel {
   owned: IngressRef[];
   rejections: Rejection[];
   warnings: ModelWarning[];
-  /** nginx dynamic modules a feature needs (`set-misc`); render loads those the CLI found (ModelOptions). */
+  /** nginx dynamic modules a feature needs (`set-misc`, `lua`); render loads those the CLI found (ModelOptions). */
   modules?: string[];
   /** Every accepted Ingress, once, with its annotations (per-Ingress http-level blocks such as rate-limit zones). */
   ingressAnnotations: IngressAnnotationsOf[];

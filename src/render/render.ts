@@ -31,10 +31,19 @@ export interface RenderView {
   setMisc: { ndkModule: string; module: string } | undefined;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
+  /** The access log's format when it is not nginx's `combined` as is: log-format-upstream and/or an escape. */
+  accessLogFormat: { escape: 'json' | 'none' | undefined; format: string } | undefined;
+  /** NDK and Lua, each loaded once for whichever feature needs it (dynamic endpoints, set-misc, cookie dates). */
+  load: { ndkModule: string | undefined; luaModule: string | undefined };
 }
 
 function viewOf(model: NginxModel): RenderView {
   const state = model.options.stateDir.replace(/\/+$/, '');
+  const modules = luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!);
+  // Modules the features asked for (NginxModel.modules): set-misc for auth-signin's rd=, Lua for cookie dates.
+  const escapeRedirect = model.options.setMiscModule !== undefined && model.modules?.includes('set-misc') === true;
+  const cookieDates = model.modules?.includes('lua') === true;
+  const luaNeeded = dynamicEndpointsOn(model.options) || cookieDates;
   const hstsValue = `max-age=${model.config.hstsMaxAge}${model.config.hstsIncludeSubdomains ? '; includeSubDomains' : ''}${model.config.hstsPreload ? '; preload' : ''}`;
   return {
     model,
@@ -51,18 +60,28 @@ function viewOf(model: NginxModel): RenderView {
     hstsValue,
     serverNamesHashBucketSize: serverNamesHashBucketSize(model.servers.flatMap((s) => (s.wwwRedirect ? [...s.serverNames, s.wwwRedirect.from] : s.serverNames))),
     listenIpv6: model.options.ipv6 === true && !model.config.disableIpv6,
-    setMisc:
-      model.options.setMiscModule && model.modules?.includes('set-misc')
-        ? { ndkModule: luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!).ndkModule, module: model.options.setMiscModule }
-        : undefined,
+    setMisc: escapeRedirect ? { ndkModule: modules.ndkModule, module: model.options.setMiscModule! } : undefined,
     clearServerHeader: !model.config.serverTokens && model.options.headersMoreModule ? { module: model.options.headersMoreModule } : undefined,
     lua: dynamicEndpointsOn(model.options)
       ? {
-          ...luaModules(model.options.nginxModulesDir ?? DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
+          ...modules,
           packagePath: `${state}/${LUA_DIR}/?.lua;;`,
         }
       : undefined,
+    accessLogFormat: accessLogFormat(model),
+    load: { ndkModule: luaNeeded || escapeRedirect ? modules.ndkModule : undefined, luaModule: luaNeeded ? modules.luaModule : undefined },
   };
+}
+
+/** nginx's `combined` format, written out when only its escaping changes. */
+const COMBINED_FORMAT = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
+
+function accessLogFormat(model: NginxModel): RenderView['accessLogFormat'] {
+  const f = model.config.forwarding;
+  // As ingress-nginx's template: escape=none is checked before escape=json.
+  const escape = f.logFormatEscapeNone ? 'none' : f.logFormatEscapeJson ? 'json' : undefined;
+  if (f.logFormatUpstream === undefined && escape === undefined) return undefined;
+  return { escape, format: f.logFormatUpstream ?? COMBINED_FORMAT };
 }
 
 /**

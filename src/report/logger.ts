@@ -1,10 +1,9 @@
 import winston from 'winston';
 
-import type { LogFormat, LogLevel } from './log-levels.js';
+import type { LogFormat, LogLevel } from '../log.js';
 
-export { LOG_LEVELS, type LogFormat, type LogLevel } from './log-levels.js';
-
-export type Logger = winston.Logger;
+/** The controller's log (a report/log.ts Log), which `run` also ends (flushes) at exit. */
+type Logger = winston.Logger;
 
 /**
  * The controller's logger: one JSON object per line by default (what log collectors want), or
@@ -29,9 +28,4 @@ export function createLogger(opts: { format?: LogFormat; level?: LogLevel; strea
     ? new winston.transports.Stream({ stream: opts.stream })
     : new winston.transports.Console();
   return winston.createLogger({ level: opts.level ?? 'info', format, transports: [transport] });
-}
-
-/** A logger that drops everything (unit tests). */
-export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }

@@ -2,13 +2,13 @@ import { watch, type FSWatcher } from 'chokidar';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, resolve } from 'node:path';
-import type { Logger } from '../report/logger.js';
+import type { Log } from '../log.js';
 import type { Store } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
 import { DEFAULT_MANIFEST_NAMESPACE, withDefaultNamespace } from './default-namespace.js';
 import { FileObjects } from './file-objects.js';
 import { isManifestFile, listManifestFiles, ManifestError, NotRegularFileError, readManifestFile } from './manifests.js';
-import type { Source } from './types.js';
+import type { Source } from './source.js';
 
 const KINDS: ResourceKind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
 
@@ -21,12 +21,12 @@ const KINDS: ResourceKind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSl
  * new inode whose content is complete: it is read at once, so an atomic write still serves in the time
  * of one sync (185 ms among 10 Ingresses in the bench) instead of paying the half second.
  */
-export const WRITE_SETTLE_MS = 500;
+const WRITE_SETTLE_MS = 500;
 
-export interface DirectorySourceOptions {
+interface DirectorySourceOptions {
   /** Files or directories of manifests (the same that `render --manifests` reads). */
   paths: string[];
-  logger: Logger;
+  logger: Log;
   /** Called when a file cannot be read or parsed (its last good objects stay). */
   onManifestError?: (err: ManifestError) => void;
   /** Namespace of objects that name none (default `default`, as kubectl apply). */

@@ -1,7 +1,7 @@
 import {
   CoreV1Api,
   DiscoveryV1Api,
-  KubeConfig,
+  type KubeConfig,
   ListWatch,
   NetworkingV1Api,
   Watch,
@@ -9,25 +9,27 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { describeError, loadKubeConfig } from '../kube/client.js';
+import { silentLog, type Log } from '../log.js';
 import type { Store } from '../store/snapshot.js';
 import { objectKey } from '../store/snapshot.js';
 import type { KubeObject, ResourceKind } from '../store/types.js';
 import { RESOURCE_KINDS } from '../store/types.js';
-import type { Source } from './types.js';
+import type { Source } from './source.js';
 
 /** Options of the Kubernetes API source (informers). */
-export interface KubernetesSourceOptions {
+interface KubernetesSourceOptions {
   /** Path to a kubeconfig; undefined: in-cluster configuration. */
   kubeconfig?: string;
   /** Narrows the namespaced kinds to one namespace; undefined: all namespaces. */
   watchNamespace?: string;
   /** Timing of restarts and of the watchdog; the defaults suit production. */
   timing?: Partial<InformerTiming>;
-  /** Called with what happens to the informers (restarts, errors), for logs. */
-  log?: (level: 'info' | 'warn', message: string) => void;
+  /** Where what happens to the informers (restarts, errors) is logged. */
+  log: Log;
 }
 
-export interface InformerTiming {
+interface InformerTiming {
   /** First restart delay after an informer stopped on an error. */
   backoffInitialMs: number;
   /** Upper bound of the restart delay. */
@@ -42,7 +44,7 @@ export interface InformerTiming {
   stuckMs: number;
 }
 
-export const DEFAULT_INFORMER_TIMING: InformerTiming = {
+const DEFAULT_INFORMER_TIMING: InformerTiming = {
   backoffInitialMs: 500,
   backoffMaxMs: 30_000,
   backoffResetAfterMs: 60_000,
@@ -196,7 +198,7 @@ class KindWatcher {
     private readonly store: Store,
     private readonly onChange: (reason: string) => void,
     private readonly timing: InformerTiming,
-    private readonly log: (level: 'info' | 'warn', message: string) => void,
+    private readonly log: Log,
     private readonly now: () => number,
   ) {}
 
@@ -272,7 +274,7 @@ class KindWatcher {
     if (this.state === 'stopped') return;
     if (this.now() - this.startedAt > this.timing.backoffResetAfterMs) this.attempt = 0;
     const delay = backoffDelay(this.attempt++, this.timing);
-    this.log('warn', `${this.spec.kind} informer stopped (${describeError(err)}); restarting in ${delay} ms`);
+    this.log.warn(`${this.spec.kind} informer stopped (${describeError(err)}); restarting in ${delay} ms`);
     this.closeCurrent();
     this.generation++; // late callbacks of the stopped informer are ignored
     this.setState('failed');
@@ -294,7 +296,7 @@ class KindWatcher {
     else if (this.state === 'listing' && now - this.stateSince > this.timing.stuckMs) why = 'list did not finish';
     else if (this.state === 'watching' && now - this.lastActivity > this.timing.silenceMs) why = 'silent too long';
     if (!why) return;
-    this.log('warn', `${this.spec.kind} informer ${why}; restarting`);
+    this.log.warn(`${this.spec.kind} informer ${why}; restarting`);
     this.restarts++;
     this.start();
   }
@@ -320,19 +322,11 @@ class KindWatcher {
   }
 }
 
-function describeError(err: unknown): string {
-  if (!err) return 'watch ended';
-  const e = err as { code?: unknown; statusCode?: unknown; message?: string; body?: unknown };
-  const status = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  const msg = (e.message ?? String(err)).split('\n')[0]!.slice(0, 300);
-  return status ? `HTTP ${status}: ${msg}` : msg;
-}
-
-export interface KubernetesSourceDeps {
+interface KubernetesSourceDeps {
   specs: KindSpec[];
   factory: InformerFactory;
   timing?: Partial<InformerTiming>;
-  log?: (level: 'info' | 'warn', message: string) => void;
+  log?: Log;
   now?: () => number;
 }
 
@@ -356,7 +350,7 @@ export class KubernetesSource implements Source {
   }
 
   async start(store: Store, onChange: (reason: string) => void): Promise<void> {
-    const log = this.deps.log ?? (() => undefined);
+    const log = this.deps.log ?? silentLog;
     const now = this.deps.now ?? Date.now;
     for (const spec of this.deps.specs) {
       this.watchers.push(new KindWatcher(spec, this.deps.factory, store, onChange, this.timing, log, now));
@@ -375,13 +369,6 @@ export class KubernetesSource implements Source {
   }
 }
 
-export function loadKubeConfig(kubeconfig: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromCluster();
-  return kc;
-}
-
 /** Informers for Ingress, IngressClass, Service, EndpointSlice, Secret and ConfigMap. */
 export function createKubernetesSource(options: KubernetesSourceOptions): Source {
   const kc = loadKubeConfig(options.kubeconfig);
@@ -392,6 +379,48 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Source
     specs,
     factory: listWatchFactory(kc),
     timing: options.timing,
-    log: options.log ?? ((level, message) => process.stderr.write(`${JSON.stringify({ level, message, component: 'kubernetes-source' })}\n`)),
+    log: options.log,
   });
+}
+
+/** A list of one kind failed (unreachable API server, no permission): names the kind and the reason. */
+export class ListError extends Error {}
+
+function listFailure(kind: string, err: unknown): string {
+  const e = err as { code?: number; body?: unknown; message?: string };
+  let detail = e.message ?? String(err);
+  if (typeof e.code === 'number') {
+    let status = '';
+    try {
+      status = (typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : (e.body as { message?: string }))?.message ?? '';
+    } catch {
+      // not a Status object
+    }
+    detail = `HTTP ${e.code}${status ? `: ${status}` : ''}`;
+  }
+  return `listing ${kind}${kind.endsWith('s') ? 'es' : 's'}: ${detail}`;
+}
+
+/**
+ * One list of every kind the model reads, cluster-wide, and no watch: what `portico audit` reads. It only
+ * lists (the RBAC it needs is `list` on these kinds); the objects have the shape manifests give.
+ */
+export async function listClusterObjects(kubeconfig: string | undefined): Promise<KubeObject[]> {
+  let kc: KubeConfig;
+  try {
+    kc = loadKubeConfig(kubeconfig);
+  } catch (err) {
+    throw new ListError(`${kubeconfig ? `kubeconfig ${kubeconfig}` : 'in-cluster configuration'}: ${(err as Error).message}`);
+  }
+  const lists = await Promise.all(
+    kindSpecs(kc, undefined).map(async (spec) => {
+      try {
+        const list = await spec.list();
+        return (list.items ?? []).map((o) => toPlainObject(o, spec.kind, spec.apiVersion));
+      } catch (err) {
+        throw new ListError(listFailure(spec.kind, err));
+      }
+    }),
+  );
+  return lists.flat();
 }

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { KubeObject } from '../../src/store/types.js';
 import { makeCertificate, tlsSecret } from '../support/certs.js';
+import { installedLua } from '../../src/cli/options.js';
+import { DEFAULT_MODEL_OPTIONS } from '../../src/model/types.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
 import { singleIngress } from './compat-objects.js';
 
@@ -50,11 +52,13 @@ describe('ingress-nginx annotations/affinity.go', () => {
       singleIngress('cookieexpires', 'cookieexpires.foo.com', 'echo', {
         annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-name`]: 'ExpiresCookie', [`${P}/session-cookie-expires`]: '172800', [`${P}/session-cookie-max-age`]: '259200' },
       }),
+      singleIngress('cookiedomain', 'cookiedomain.foo.com', 'echo', { annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-name`]: 'DomainCookie', [`${P}/session-cookie-domain`]: 'foo.bar' } }),
+      singleIngress('cookienodomain', 'cookienodomain.foo.com', 'echo', { annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-name`]: 'NoDomainCookie' } }),
       singleIngress('useregex', 'useregex.foo.com', 'echo', { path: '/foo/.*', pathType: 'ImplementationSpecific', annotations: affinity({ [`${P}/use-regex`]: 'true', [`${P}/session-cookie-path`]: '/foo/bar' }) }),
       singleIngress('useregexwarn', 'useregexwarn.foo.com', 'echo', { path: '/foo/.*', pathType: 'ImplementationSpecific', annotations: affinity({ [`${P}/use-regex`]: 'true' }) }),
       noHostIngress('default-no-host', affinity({})),
       singleIngress('alias', 'foo.com', 'echo', { path: '/bar', annotations: affinity({ [`${P}/server-alias`]: 'a1.foo.com,a2.foo.com' }) }),
-    ]);
+    ], { luaModule: installedLua(DEFAULT_MODEL_OPTIONS.nginxModulesDir!) });
   });
   afterAll(async () => {
     await s?.stop();
@@ -117,9 +121,53 @@ describe('ingress-nginx annotations/affinity.go', () => {
     const r = await s.get('cookieexpires.foo.com', '/');
     expect(r.status).toBe(200);
     expect(cookieOf(r.headers)).toContain('Max-Age=259200');
-    // Difference: ingress-nginx also sends Expires=<now + session-cookie-expires>; open-source nginx cannot
-    // compute a date per response without Lua, so Portico sends Max-Age only (README "Differences from ingress-nginx").
-    expect(cookieOf(r.headers)).not.toContain('Expires=');
+    // ingress-nginx's check: Expires= now + 48 h in GMT, formatted "Mon, 02-Jan-06 15:04" (to the minute). The
+    // date is taken after the answer; either side of a minute boundary the one just before is accepted too.
+    const expected = (at: number) => {
+      const d = new Date(at + 48 * 3600 * 1000);
+      const day = d.toUTCString().slice(0, 3);
+      const two = (n: number) => String(n).padStart(2, '0');
+      const month = d.toUTCString().slice(8, 11);
+      return `${day}, ${two(d.getUTCDate())}-${month}-${two(d.getUTCFullYear() % 100)} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+    };
+    const now = Date.now();
+    expect([expected(now), expected(now - 60_000)].map((e) => cookieOf(r.headers).includes(`Expires=${e}`))).toContain(true);
+    expect(cookieOf(r.headers)).toMatch(/Expires=\w{3}, \d{2}-\w{3}-\d{2} \d{2}:\d{2}:\d{2} GMT;/);
+  });
+
+  // Not an It of affinity.go: without the Lua module (not installed) the same Ingress sends Max-Age, no Expires=.
+  test('should set cookie with expires: Max-Age only without the Lua module', async () => {
+    expect(installedLua(DEFAULT_MODEL_OPTIONS.nginxModulesDir!)).toBe('/usr/lib/nginx/modules/ngx_http_lua_module.so');
+    const plain = await startScenario([
+      INGRESS_CLASS,
+      ...serviceFor('default', 'echo', [backends.by.echo!]),
+      singleIngress('cookieexpires', 'cookieexpires.foo.com', 'echo', { annotations: { [`${P}/affinity`]: 'cookie', [`${P}/session-cookie-expires`]: '172800' } }),
+    ]);
+    try {
+      const r = await plain.get('cookieexpires.foo.com', '/');
+      expect(r.status).toBe(200);
+      expect(cookieOf(r.headers)).toContain('Max-Age=172800');
+      expect(cookieOf(r.headers)).not.toContain('Expires=');
+      expect(plain.conf).not.toContain('ngx_http_lua_module');
+      expect(plain.model.warnings.map((w) => w.message)).toEqual([expect.stringContaining('session-cookie-expires is sent as Max-Age')]);
+    } finally {
+      await plain.stop();
+    }
+  });
+
+  // It("should set cookie with domain")
+  test('should set cookie with domain', async () => {
+    const r = await s.get('cookiedomain.foo.com', '/');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toContain('Domain=foo.bar');
+  });
+
+  // It("should not set cookie without domain annotation")
+  test('should not set cookie without domain annotation', async () => {
+    const r = await s.get('cookienodomain.foo.com', '/');
+    expect(r.status).toBe(200);
+    expect(cookieOf(r.headers)).toMatch(/^NoDomainCookie=/);
+    expect(cookieOf(r.headers)).not.toContain('; Domain');
   });
 
   // It("should work with use-regex annotation and session-cookie-path")

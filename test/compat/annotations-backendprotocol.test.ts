@@ -68,6 +68,7 @@ describe('ingress-nginx annotations/backendprotocol.go', () => {
   let grpc: GrpcBackend;
   let grpcs: GrpcBackend;
   let fcgi: Backend;
+  let plain: Backend;
   let s: Scenario;
   const protocolIngress = (name: string, protocol: string, service: string) =>
     singleIngress(name, `${name}.backendprotocol.foo.com`, service, { annotations: { [`${P}/backend-protocol`]: protocol } });
@@ -81,12 +82,15 @@ describe('ingress-nginx annotations/backendprotocol.go', () => {
     grpc = await startGrpcBackend('grpc');
     grpcs = await startGrpcBackend('grpcs', cert);
     fcgi = await startFastcgiBackend('fcgi');
+    plain = await startEchoBackend('plain-echo');
     s = await startScenario([
       INGRESS_CLASS,
       ...serviceFor('default', 'tls-echo', [tlsEcho]),
       ...serviceFor('default', 'grpc', [grpc]),
       ...serviceFor('default', 'grpcs', [grpcs]),
       ...serviceFor('default', 'fcgi', [fcgi]),
+      ...serviceFor('default', 'plain-echo', [plain]),
+      protocolIngress('auto', 'AUTO_HTTP', 'plain-echo'),
       protocolIngress('https', 'HTTPS', 'tls-echo'),
       protocolIngress('grpc', 'GRPC', 'grpc'),
       protocolIngress('grpcs', 'GRPCS', 'grpcs'),
@@ -96,7 +100,7 @@ describe('ingress-nginx annotations/backendprotocol.go', () => {
   });
   afterAll(async () => {
     await s?.stop();
-    for (const b of [tlsEcho, grpc, grpcs, fcgi]) await b?.stop();
+    for (const b of [tlsEcho, grpc, grpcs, fcgi, plain]) await b?.stop();
   });
 
   // It("should set backend protocol to https:// and use proxy_pass")
@@ -104,6 +108,16 @@ describe('ingress-nginx annotations/backendprotocol.go', () => {
     const r = await s.get('https.backendprotocol.foo.com', '/some/path');
     const echo = r.echo as unknown as { service: string; tls?: boolean; path: string };
     expect([r.status, echo.service, echo.tls, echo.path]).toEqual([200, 'tls-echo', true, '/some/path']);
+  });
+
+  // It("should set backend protocol to $scheme:// and use proxy_pass"). Difference (README): ingress-nginx writes
+  // `proxy_pass $scheme://…`, so a request that came over https goes to the backend over https; Portico's
+  // AUTO_HTTP is plain HTTP whichever scheme the client used.
+  test('should set backend protocol to $scheme:// and use proxy_pass', async () => {
+    for (const r of [await s.get('auto.backendprotocol.foo.com', '/a'), await s.getTls('auto.backendprotocol.foo.com', '/a')]) {
+      const echo = r.echo as unknown as { service: string; tls?: boolean; path: string };
+      expect([r.status, echo.service, echo.tls ?? false, echo.path]).toEqual([200, 'plain-echo', false, '/a']);
+    }
   });
 
   // It("should set backend protocol to grpc:// and use grpc_pass")

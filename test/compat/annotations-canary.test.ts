@@ -48,6 +48,24 @@ describe('ingress-nginx annotations/canary.go: Single canary Ingress', () => {
     expect(s.model.rejections.map((j) => j.ingress.name)).not.toContain('foo');
     expect(s.model.warnings.map((w) => `${w.object}: ${w.message}`)).toContainEqual('Ingress default/foo-canary: spec.defaultBackend of a canary Ingress is not used: a canary never becomes a default backend');
   });
+
+  // Issue 12 item 7, beside that It: a canary catch-all alone is no default backend either (404, never the canary).
+  test('a canary Ingress with only spec.defaultBackend and no other default backend is never the default backend', async () => {
+    const alone = await startScenario([
+      INGRESS_CLASS,
+      ...serviceFor('default', 'echo-canary', [backends.by['echo-canary']!]),
+      catchAllIngress('foo-canary', 'echo-canary', '2026-01-01T00:00:00Z', { [`${P}/canary`]: 'true', [`${P}/canary-weight`]: '100' }),
+    ]);
+    try {
+      for (const host of ['any.host', '127.0.0.1']) {
+        const r = await alone.get(host, '/', { headers: { CanaryByHeader: 'always' } });
+        expect([host, r.status, r.echo?.service]).toEqual([host, 404, undefined]);
+      }
+      expect(alone.conf).not.toMatch(/echo-canary/);
+    } finally {
+      await alone.stop();
+    }
+  });
 });
 
 /** framework.NewSingleIngress for the canary test's pairs: main `echo`, canary `echo-canary`, on one host. */
@@ -86,6 +104,7 @@ describe('ingress-nginx annotations/canary.go: routing', () => {
     ...pair('weight100.foo', { [`${P}/canary-weight`]: '100' }),
     ...pair('weighttotal.foo', { [`${P}/canary-weight`]: '1000', [`${P}/canary-weight-total`]: '1000' }),
     ...pair('weight50.foo', { [`${P}/canary-weight`]: '50' }),
+    ...pair('weight100of200.foo', { [`${P}/canary-weight`]: '100', [`${P}/canary-weight-total`]: '200' }),
     singleIngress('domain.foo-canary', 'domain.foo', 'echo-canary', { annotations: { [`${P}/canary`]: 'true', ...BY_HEADER } }),
     singleIngress('bar', 'bar', 'echo'),
     {
@@ -206,19 +225,29 @@ describe('ingress-nginx annotations/canary.go: routing', () => {
     for (let i = 0; i < 10; i++) expect(await serviceOf('weighttotal.foo')).toBe('echo-canary');
   });
 
-  // It("should route requests evenly split between mainline and canary if canary weight is 50")
-  test('should route requests evenly split between mainline and canary if canary weight is 50', async () => {
-    // ingress-nginx's TestEvenMainlineCanaryDistribution: both answer, imbalance at most 20 % of the larger
-    // count. Over its 200 requests that bound fails about one run in eight by chance alone (1.6 sigma), so
-    // 2000 requests here (5 sigma), in batches of 50.
+  // ingress-nginx's TestMainlineCanaryDistribution: both answer, imbalance at most 20 % of the larger count.
+  // Over its 200 requests that bound fails about one run in eight by chance alone (1.6 sigma), so 2000
+  // requests here (5 sigma), in batches of 50.
+  const expectEvenSplit = async (host: string) => {
     const count: Record<string, number> = {};
     for (let batch = 0; batch < 40; batch++) {
-      const services = await Promise.all(Array.from({ length: 50 }, () => serviceOf('weight50.foo')));
+      const services = await Promise.all(Array.from({ length: 50 }, () => serviceOf(host)));
       for (const name of services) count[name ?? '?'] = (count[name ?? '?'] ?? 0) + 1;
     }
     expect(Object.keys(count).sort()).toEqual(['echo', 'echo-canary']);
     const [a, b] = [count.echo!, count['echo-canary']!];
     expect(Math.abs(a - b) / Math.max(a, b)).toBeLessThanOrEqual(0.2);
+  };
+
+  // It("should route requests evenly split between mainline and canary if canary weight is 50")
+  // (newer name: It("should route requests split between mainline and canary if canary weight is 50"))
+  test('should route requests evenly split between mainline and canary if canary weight is 50', async () => {
+    await expectEvenSplit('weight50.foo');
+  });
+
+  // It("should route requests split between mainline and canary if canary weight is 100 and weight total is 200")
+  test('should route requests split between mainline and canary if canary weight is 100 and weight total is 200', async () => {
+    await expectEvenSplit('weight100of200.foo');
   });
 
   // Context("Single canary Ingress"), It("should not use canary with domain as a server")

@@ -35,6 +35,8 @@ describe('ingress-nginx annotations/cors.go', () => {
       cors('wild', { [`${P}/cors-allow-origin`]: 'http://*.origin.cors.com, http://*.origin.com:8080' }),
       cors('wild-port', { [`${P}/cors-allow-origin`]: 'http://origin.cors.com:8080, http://*.origin.com:8080' }),
       cors('blank', { [`${P}/cors-allow-origin`]: '      ' }),
+      cors('trailing', { [`${P}/cors-allow-origin`]: 'https://origin-123.cors.com:8080,   ,https://origin-321.cors.com:8080,' }),
+      cors('schemes', { [`${P}/cors-allow-origin`]: 'test://localhost, tauri://localhost:3000' }),
     ]);
   });
   afterAll(async () => {
@@ -178,5 +180,21 @@ describe('ingress-nginx annotations/cors.go', () => {
   // It("should allow - missing origins (should allow all origins)")
   test('should allow - missing origins (should allow all origins)', async () => {
     for (const origin of ['http://origin.com', 'http://book.origin.com', 'test.origin.com']) expect(await allowOrigin('blank', origin)).toBe('*');
+  });
+
+  // It("should allow correct origin but not others - cors allow origin annotations contain trailing comma")
+  test('should allow correct origin but not others - cors allow origin annotations contain trailing comma', async () => {
+    const allowed = async (origin: string) => (await s.get('trailing.cors.foo.com', '/', { headers: { Origin: origin } })).headers['access-control-allow-origin'];
+    expect(await allowed('https://origin-123.cors.com:8080')).toBe('https://origin-123.cors.com:8080');
+    expect(await allowed('https://origin-321.cors.com:8080')).toBe('https://origin-321.cors.com:8080');
+    expect(await allowed('https://unknown.cors.com:8080')).toBeUndefined();
+  });
+
+  // It("should allow - origins with non-http[s] protocols")
+  test('should allow - origins with non-http[s] protocols', async () => {
+    for (const origin of ['test://localhost', 'tauri://localhost:3000']) {
+      const r = await s.get('schemes.cors.foo.com', '/', { headers: { Origin: origin } });
+      expect([r.status, r.headers['access-control-allow-origin']]).toEqual([200, origin]);
+    }
   });
 });

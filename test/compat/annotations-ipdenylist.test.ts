@@ -5,7 +5,7 @@
 // deny side, and that the denylist is checked before the allowlist.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
-import { singleIngress } from './compat-objects.js';
+import { CONFIGMAP_REF, configMap, singleIngress } from './compat-objects.js';
 
 const P = 'nginx.ingress.kubernetes.io';
 const FROM_1 = { localAddress: '127.0.0.1' };
@@ -53,5 +53,47 @@ describe('ingress-nginx annotations/ipdenylist.go', () => {
     const allowed = await s.get('ipdenylist-white-lo.foo.com', '/', FROM_1);
     expect([allowed.status, allowed.echo?.service]).toEqual([200, 'echo']);
     expect(s.model.warnings).toEqual([]);
+  });
+});
+
+// The newer version of ipdenylist.go (two Its that trust X-Forwarded-For through use-forwarded-headers and send
+// the client address in it).
+describe('ingress-nginx annotations/ipdenylist.go, with use-forwarded-headers', () => {
+  let backends: Backends;
+  let s: Scenario;
+  const from = (address: string) => ({ headers: { 'X-Forwarded-For': address } });
+
+  beforeAll(async () => {
+    backends = await startBackends('echo');
+    s = await startScenario(
+      [
+        INGRESS_CLASS,
+        ...serviceFor('default', 'echo', [backends.by.echo!]),
+        singleIngress('deny-only', 'ipdenylist.foo.com', 'echo', { annotations: { [`${P}/denylist-source-range`]: '18.0.0.0/8, 56.0.0.1' } }),
+        singleIngress('deny-allow', 'ipdenylist-allow.foo.com', 'echo', {
+          annotations: { [`${P}/denylist-source-range`]: '18.1.0.0/16, 56.0.0.0/8', [`${P}/whitelist-source-range`]: '18.0.0.0/8, 55.0.0.0/8' },
+        }),
+        configMap({ 'use-forwarded-headers': 'true' }),
+      ],
+      CONFIGMAP_REF,
+    );
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await backends?.stopAll();
+  });
+
+  // It("only deny explicitly denied IPs, allow all others")
+  test('only deny explicitly denied IPs, allow all others', async () => {
+    const seen: Array<[string, number]> = [];
+    for (const address of ['18.0.0.1', '56.0.0.1', '56.0.0.2']) seen.push([address, (await s.get('ipdenylist.foo.com', '/', from(address))).status]);
+    expect(seen).toEqual([['18.0.0.1', 403], ['56.0.0.1', 403], ['56.0.0.2', 200]]);
+  });
+
+  // It("only allow explicitly allowed IPs, deny all others")
+  test('only allow explicitly allowed IPs, deny all others', async () => {
+    const seen: Array<[string, number]> = [];
+    for (const address of ['18.1.0.1', '10.10.10.10', '18.4.0.1', '55.55.55.55']) seen.push([address, (await s.get('ipdenylist-allow.foo.com', '/', from(address))).status]);
+    expect(seen).toEqual([['18.1.0.1', 403], ['10.10.10.10', 403], ['18.4.0.1', 200], ['55.55.55.55', 200]]);
   });
 });

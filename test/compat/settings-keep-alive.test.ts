@@ -79,6 +79,17 @@ describe('ingress-nginx settings/keep-alive.go', () => {
     expect(await onOneConnection(off.httpPort)).toEqual(['close', 'close', 'close']);
   });
 
+  // Context("Check the keep alive") It("should set keepalive_requests")
+  test('should set keepalive_requests', async () => {
+    const s = await start({ 'keep-alive-requests': '200' });
+    expect(s.conf).toContain('keepalive_requests 200;');
+    expect(s.model.warnings).toEqual([]);
+    expect(await onOneConnection(s.httpPort)).toEqual(['keep-alive', 'keep-alive', 'keep-alive']);
+    // With 2, nginx closes the client connection after its second answer.
+    const two = await start({ 'keep-alive-requests': '2' });
+    expect(await onOneConnection(two.httpPort)).toEqual(['keep-alive', 'close', 'keep-alive']);
+  });
+
   // Context("Check the upstream keep alive") It("should set keepalive connection to upstream server")
   test('should set keepalive connection to upstream server', async () => {
     const s = await start({ 'upstream-keepalive-connections': '128' });
@@ -102,5 +113,32 @@ describe('ingress-nginx settings/keep-alive.go', () => {
     expect(new Set(backend.ports).size).toBe(1);
     expect(s.conf).toMatch(/upstream [^{]+\{[^}]*keepalive_timeout 120s;/);
     expect(s.model.warnings).toEqual([]);
+  });
+
+  // Context("Check the upstream keep alive") It("should set keepalive time to upstream server")
+  test('should set keepalive time to upstream server', async () => {
+    const s = await start({ 'upstream-keepalive-time': '75s' });
+    expect(s.conf).toMatch(/upstream [^{]+\{[^}]*keepalive_time 75s;/);
+    expect(s.model.warnings).toEqual([]);
+    // With 1s, the connection used past its second is closed after that request: the next one opens another.
+    const short = await start({ 'upstream-keepalive-time': '1s' });
+    backend.ports.length = 0;
+    expect((await short.get(HOST, '/')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await short.get(HOST, '/')).status).toBe(200);
+    expect((await short.get(HOST, '/')).status).toBe(200);
+    expect(new Set(backend.ports).size).toBe(2);
+  });
+
+  // Context("Check the upstream keep alive") It("should set the request count to upstream server through one keep alive connection")
+  test('should set the request count to upstream server through one keep alive connection', async () => {
+    const s = await start({ 'upstream-keepalive-requests': '200' });
+    expect(s.conf).toMatch(/upstream [^{]+\{[^}]*keepalive_requests 200;/);
+    expect(s.model.warnings).toEqual([]);
+    // With 2, nginx closes each upstream connection after its second request: 6 requests, 3 connections.
+    const two = await start({ 'upstream-keepalive-requests': '2' });
+    backend.ports.length = 0;
+    for (let i = 0; i < 6; i++) expect((await two.get(HOST, '/')).status).toBe(200);
+    expect(new Set(backend.ports).size).toBe(3);
   });
 });

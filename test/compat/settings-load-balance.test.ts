@@ -1,5 +1,5 @@
 // Replays kubernetes/ingress-nginx test/e2e/settings/load_balance.go ("Load Balance", an older file of its
-// suite) as real requests through Portico's render pipeline, a real nginx and three echo backends.
+// suite) and its successor test/e2e/loadbalance/round_robin.go ("[Load Balancer] round-robin") as real requests through Portico's render pipeline, a real nginx and three echo backends.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
 import { CONFIGMAP_REF, configMap, singleIngress } from './compat-objects.js';
@@ -34,7 +34,7 @@ describe('ingress-nginx settings/load_balance.go', () => {
       counts[r.echo!.service] = (counts[r.echo!.service] ?? 0) + 1;
     }
     expect(Object.keys(counts).sort()).toEqual(REPLICAS);
-    // ingress-nginx accepts 198..202 per replica.
-    for (const n of Object.values(counts)) expect([198, 199, 200, 201, 202]).toContain(n);
+    // load_balance.go accepted 198..202 per replica; round_robin.go asserts exactly 200, and so does this.
+    expect(Object.values(counts)).toEqual([200, 200, 200]);
   });
 });

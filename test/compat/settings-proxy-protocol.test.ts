@@ -78,4 +78,28 @@ describe('ingress-nginx settings/proxy_protocol.go', () => {
     const http = await rawRequest({ port: s.httpPort, proxyLine: 'PROXY TCP4 192.168.0.1 192.168.0.11 56324 80', host: HOST });
     expect(http.status).toBe(308);
   });
+
+  // Context("when use-forwarded-headers setting is true"): the X-Forwarded-For of a PROXY source in
+  // proxy-real-ip-cidr is believed, else the PROXY header's source is the client.
+  const throughTrustedProxy = async (cidr: string) => {
+    const s = await start({ 'use-forwarded-headers': 'true', 'proxy-real-ip-cidr': cidr });
+    const r = await rawRequest({ port: s.httpPort, proxyLine: 'PROXY TCP4 192.168.0.1 192.168.0.11 56324 1234', host: HOST, headers: { 'X-Forwarded-For': '192.168.0.111' } });
+    expect(r.status).toBe(200);
+    const h = r.echo!.headers;
+    return [h.host, h['x-forwarded-port'], h['x-forwarded-proto'], h['x-forwarded-for']];
+  };
+
+  // The e2e's 10.0.0.0/8 is the cluster network its client connects from; here that is 127.0.0.0/8.
+  // It("should not trust X-Forwarded headers when the client IP address is not trusted"): the PROXY source
+  // 192.168.0.1 is outside proxy-real-ip-cidr.
+  test('should not trust X-Forwarded headers when the client IP address is not trusted', async () => {
+    expect(await throughTrustedProxy('127.0.0.0/8')).toEqual([HOST, '1234', 'http', '192.168.0.1']);
+  });
+
+  // It("should trust X-Forwarded headers when the client IP address is trusted"). Difference (README): ingress-nginx
+  // then takes the client from X-Forwarded-For (192.168.0.111), rewriting the request header with headers-more;
+  // Portico keeps the PROXY header's source as the client address (not built yet).
+  test('should trust X-Forwarded headers when the client IP address is trusted', async () => {
+    expect(await throughTrustedProxy('127.0.0.0/8,192.168.0.1/32')).toEqual([HOST, '1234', 'http', '192.168.0.1']);
+  });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkConfigText, ConfigCheckError } from '../../src/apply/apply.js';
-import { checkReason } from '../../src/controller/check-reason.js';
+import { checkReason } from '../../src/reconcile/check-reason.js';
 import type { KubeObject } from '../../src/store/types.js';
 import { startController, type RunningController } from '../support/controller.js';
 import { simpleIngress } from '../support/ingress.js';

@@ -4,6 +4,8 @@
 // only with the resourceVersion last read (the API server refuses a stale write with 409, so two
 // replicas never both win); give leadership up when renewal fails for longer than the renew deadline.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { statusOf } from '../../kube/client.js';
+import type { Log } from '../../log.js';
 
 /** The fields of a Lease that election reads and writes. */
 export interface LeaseRecord {
@@ -41,20 +43,20 @@ export interface ElectionTiming {
   retryPeriodMs: number;
 }
 
-export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
+const DEFAULT_ELECTION_TIMING: ElectionTiming = {
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,
 };
 
 /** What a replica knows about the Lease from its own observations (never from another node's clock). */
-export interface Observation {
+interface Observation {
   record: LeaseRecord;
   /** Local time at which this replica first saw this version of the record. */
   observedAt: number;
 }
 
-export type Decision = 'create' | 'acquire' | 'renew' | 'wait';
+type Decision = 'create' | 'acquire' | 'renew' | 'wait';
 
 /**
  * The pure decision. Expiry is judged against the local time at which the record was last seen to
@@ -87,13 +89,13 @@ export function nextRecord(identity: string, current: LeaseRecord | undefined, d
   };
 }
 
-export interface LeaderElectorOptions {
+interface LeaderElectorOptions {
   identity: string;
   client: LeaseClient;
   timing?: Partial<ElectionTiming>;
   onStartedLeading?: () => void;
   onStoppedLeading?: () => void;
-  log?: (level: 'info' | 'warn', message: string) => void;
+  log?: Log;
   now?: () => number;
 }
 
@@ -171,10 +173,10 @@ export class LeaderElector {
         } else if (this.now() - this.lastRenew > this.timing.renewDeadlineMs) {
           this.setLeading(false, `could not renew the Lease for ${this.timing.renewDeadlineMs} ms (${(err as Error).message})`);
         } else {
-          this.opts.log?.('warn', `renewing the Lease failed, retrying: ${(err as Error).message}`);
+          this.opts.log?.warn(`renewing the Lease failed, retrying: ${(err as Error).message}`);
         }
       } else if (!conflict) {
-        this.opts.log?.('warn', `reading or taking the Lease failed: ${(err as Error).message}`);
+        this.opts.log?.warn(`reading or taking the Lease failed: ${(err as Error).message}`);
       }
     }
   }
@@ -196,12 +198,12 @@ export class LeaderElector {
 
   private setLeading(leading: boolean, why: string): void {
     this.leading = leading;
-    this.opts.log?.('info', leading ? `started leading (${why})` : `stopped leading (${why})`);
+    this.opts.log?.info(leading ? `started leading (${why})` : `stopped leading (${why})`);
     try {
       if (leading) this.opts.onStartedLeading?.();
       else this.opts.onStoppedLeading?.();
     } catch (err) {
-      this.opts.log?.('warn', `leadership callback failed: ${(err as Error).message}`);
+      this.opts.log?.warn(`leadership callback failed: ${(err as Error).message}`);
     }
   }
 
@@ -223,16 +225,9 @@ export class LeaderElector {
         renewTime: new Date(this.now()).toISOString(),
       }));
     } catch (err) {
-      this.opts.log?.('warn', `releasing the Lease failed: ${(err as Error).message}`);
+      this.opts.log?.warn(`releasing the Lease failed: ${(err as Error).message}`);
     }
   }
-}
-
-function statusOf(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown };
-  if (typeof e?.code === 'number') return e.code;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
-  return undefined;
 }
 
 function toRecord(lease: V1Lease): LeaseRecord {

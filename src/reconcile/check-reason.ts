@@ -1,7 +1,7 @@
 import type { CheckProblem } from '../apply/apply.js';
 
 /** Where a line of a rendered nginx.conf sits: its server block (by name), its location and the directive on it. */
-export interface ConfigPlace {
+interface ConfigPlace {
   server?: string;
   location?: string;
   directive?: string;

@@ -1,21 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import type { EventsV1Event } from '@kubernetes/client-node';
-import { buildModel } from '../model/build.js';
-import { DEFAULT_MODEL_OPTIONS, type Rejection } from '../model/types.js';
-import { snapshotFromObjects } from '../store/snapshot.js';
-import type { Ingress, KubeObject, Service } from '../store/types.js';
-import {
-  addressesFromList,
-  addressesFromService,
-  buildEvent,
-  EventMemory,
-  KubeReporter,
-  planStatus,
-  sameAddresses,
-  type LoadBalancerIngress,
-  type ReporterApi,
-} from './kubernetes.js';
-import type { SyncReport } from './types.js';
+import { buildModel } from '../../model/build.js';
+import { DEFAULT_MODEL_OPTIONS, type Rejection } from '../../model/types.js';
+import { snapshotFromObjects } from '../../store/snapshot.js';
+import type { Ingress, KubeObject, Service } from '../../store/types.js';
+import type { SyncReport } from '../../reconcile/ports.js';
+import { silentLog } from '../../log.js';
+import type { ReporterApi } from './api.js';
+import { buildEvent, EventMemory } from './events.js';
+import { KubeReporter } from './reporter.js';
+import { addressesFromList, addressesFromService, planStatus, sameAddresses, type LoadBalancerIngress } from './status.js';
 
 const options = { ...DEFAULT_MODEL_OPTIONS, stateDir: '/tmp/portico-unit' };
 
@@ -195,7 +189,7 @@ describe('KubeReporter', () => {
     };
     return { api, calls };
   }
-  const base = { electionId: 'x', electionNamespace: 'portico', identity: 'me', controllerClass: 'portico.dev/ingress-controller', resyncMs: 0 };
+  const base = { log: silentLog, electionId: 'x', electionNamespace: 'portico', identity: 'me', controllerClass: 'portico.dev/ingress-controller', resyncMs: 0 };
 
   it('writes nothing as a follower, and status and Events once leading', async () => {
     const good = ing('good', 'good.test', 'svc');

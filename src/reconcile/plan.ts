@@ -46,7 +46,7 @@ interface Blame {
  * What a sync learnt about an Ingress nginx -t refused, so that the next sync leaves it out again with
  * one check instead of a bisection (at 10,000 Ingresses a bisection is 20+ nginx -t of ~8 s each).
  */
-export interface Culprit extends Blame {
+interface Culprit extends Blame {
   ref: IngressRef;
   /** Fingerprint of the Ingress and the objects it names (ownContext). */
   own: string;
@@ -107,7 +107,7 @@ function strings(value: unknown, out: Set<string>): Set<string> {
  * of the objects it can name: the Services, EndpointSlices, Secrets and ConfigMaps of its namespace, and
  * the IngressClasses, whose name is one of its strings. Computed from the snapshot alone, before any model.
  */
-export function ownContext(snapshot: Snapshot, ingress: Ingress): string {
+function ownContext(snapshot: Snapshot, ingress: Ingress): string {
   const ns = ingress.metadata?.namespace ?? '';
   const names = strings([ingress.spec, ingress.metadata?.annotations], new Set());
   const inNs = <T extends { metadata?: { namespace?: string; name?: string } }>(m: ReadonlyMap<string, T>) =>
@@ -133,7 +133,7 @@ export function ownContext(snapshot: Snapshot, ingress: Ingress): string {
  * global config. With ownContext, what decides whether the Ingress still fails nginx -t: when anything in
  * either changes (its own edit, a partner's, a Secret, endpoints, the ConfigMap) it is checked again.
  */
-export function hostContext(model: NginxModel, ingress: Ingress, key: string): string {
+function hostContext(model: NginxModel, ingress: Ingress, key: string): string {
   const hosts = new Set<string>();
   for (const rule of ingress.spec?.rules ?? []) hosts.add(rule.host ?? '');
   for (const tls of ingress.spec?.tls ?? []) for (const h of tls.hosts ?? []) hosts.add(h);
@@ -160,7 +160,7 @@ const COMMON_VALUE = /^(true|false|on|off|\d+)$/i;
  * The field of `ingress` whose value nginx named (in its message, or on the config line it points at):
  * an annotation value, a path or a host. Undefined when none is named.
  */
-export function fieldNamed(ingress: Ingress | undefined, evidence: string[]): string | undefined {
+function fieldNamed(ingress: Ingress | undefined, evidence: string[]): string | undefined {
   const named = (value: string | undefined) => value !== undefined && value.length >= 3 && !COMMON_VALUE.test(value) && evidence.some((e) => e.includes(value));
   for (const [key, value] of Object.entries(ingress?.metadata?.annotations ?? {})) if (named(value)) return `metadata.annotations[${key}]`;
   const rules = ingress?.spec?.rules ?? [];

@@ -1,0 +1,190 @@
+/**
+ * What changes for an Ingress written for ingress-nginx when Portico serves it: the rows of README's tables
+ * "Partial or not supported" and "Differences from ingress-nginx", as data. README's tables are these rows
+ * (differences.test.ts checks they agree, cell by cell), and `portico audit` takes its "what differs" text
+ * from here for every annotation the model pipeline warned about or rejected.
+ *
+ * `keys` say which annotations (without the prefix) a row is about, for the audit's lookup:
+ * `KEY`, `KEY=VALUE` (only when the pipeline's message names the value too) or `PREFIX*` (a family).
+ * A row with no keys is about a setting or a behaviour no annotation warning names.
+ */
+
+export interface PartialSupportRow {
+  /** README's "annotation" cell. */
+  annotation: string;
+  /** README's "status" cell. */
+  status: string;
+  keys: readonly string[];
+}
+
+export interface DifferenceRow {
+  /** README's "behaviour" cell. */
+  behaviour: string;
+  ingressNginx: string;
+  portico: string;
+  why: string;
+  keys: readonly string[];
+}
+
+/** README, "### Partial or not supported". */
+export const PARTIAL_SUPPORT: readonly PartialSupportRow[] = [
+  {
+    annotation: "`load-balance: ewma`",
+    status: "not supported (needs ingress-nginx's Lua balancer): ignored with a warning, round robin is used",
+    keys: ["load-balance=ewma"],
+  },
+  {
+    annotation: "`affinity-mode: persistent`, `session-cookie-change-on-failure`, `affinity-canary-behavior`",
+    status: "partial / not supported: the cookie is a key for consistent hashing, so about 1/N of sessions move when endpoints change",
+    keys: ["affinity-mode=persistent", "session-cookie-change-on-failure", "affinity-canary-behavior"],
+  },
+  {
+    annotation: "`auth-type: digest`",
+    status: "not supported: rejected (open-source nginx has no digest auth)",
+    keys: ["auth-type=digest"],
+  },
+  {
+    annotation: "`auth-tls-*` (client certificates), `auth-snippet`, `global-rate-limit`, `-window`, `-key`",
+    status: "not enforced: the Ingress is rejected as a whole (not served rather than served without the protection); an off value (`auth-tls-verify-client: \"off\"`, `auth-tls-pass-certificate-to-upstream: \"false\"`, `global-rate-limit: \"0\"`) is ignored with a warning (`test/hardening-fail-closed.test.ts`)",
+    keys: ["auth-tls-*", "auth-snippet", "global-rate-limit", "global-rate-limit-window", "global-rate-limit-key"],
+  },
+  {
+    annotation: "`auth-cache-key`, `auth-cache-duration`, `auth-proxy-set-headers`, `auth-keepalive*`, `global-rate-limit-ignored-cidrs`",
+    status: "not supported: ignored with a warning",
+    keys: ["auth-cache-key", "auth-cache-duration", "auth-proxy-set-headers", "auth-keepalive*", "global-rate-limit-ignored-cidrs"],
+  },
+  {
+    annotation: "`limit-whitelist`",
+    status: "not supported: ignored with a warning",
+    keys: ["limit-whitelist"],
+  },
+  {
+    annotation: "`proxy-ssl-*` (client certificates and verification towards HTTPS backends)",
+    status: "not enforced: the Ingress is rejected as a whole; `proxy-ssl-verify: \"off\"` and `proxy-ssl-server-name: \"off\"` are ignored with a warning",
+    keys: ["proxy-ssl-*"],
+  },
+  {
+    annotation: "`enable-modsecurity`, `enable-owasp-core-rules`, `modsecurity-*`",
+    status: "not enforced: the Ingress is rejected as a whole; `\"false\"` is ignored with a warning",
+    keys: ["enable-modsecurity", "enable-owasp-core-rules", "modsecurity-*"],
+  },
+  {
+    annotation: "`mirror-*`, `enable-opentelemetry`, `stream-snippet`, `ssl-passthrough`",
+    status: "not supported: ignored with a warning",
+    keys: ["mirror-*", "enable-opentelemetry", "stream-snippet", "ssl-passthrough"],
+  },
+  {
+    annotation: "`backend-protocol: AUTO_HTTP`",
+    status: "plain HTTP/1.1",
+    keys: ["backend-protocol=AUTO_HTTP"],
+  },
+  {
+    annotation: "`$escaped_request_uri` in `auth-url` / `auth-signin`",
+    status: "in `auth-signin`, the whole URI escaped with Debian's set-misc module (`scripts/install-deps.sh` and the image install it), as ingress-nginx; in `auth-url`, or without the module, partial: the request path up to its first character that would need escaping, without the query string",
+    keys: [],
+  },
+];
+
+/** README, "### Differences from ingress-nginx". */
+export const DIFFERENCES: readonly DifferenceRow[] = [
+  {
+    behaviour: "`use-forwarded-headers`",
+    ingressNginx: "believes `X-Forwarded-Proto`, `-Port` and `-Host` from any peer",
+    portico: "believes them only from `proxy-real-ip-cidr`, as the client address (the default `0.0.0.0/0` behaves the same)",
+    why: "one trust setting for everything a proxy in front tells; with it set, a client cannot fake the scheme or host",
+    keys: [],
+  },
+  {
+    behaviour: "Exact paths on a host in regex mode",
+    ingressNginx: "become `~* \"^PATH\"`: a case-insensitive prefix regex",
+    portico: "stay exact and case-sensitive",
+    why: "the Ingress API defines Exact; another Ingress's `use-regex` must not widen it (`test/compat/blog-five-surprising-behaviours.test.ts`)",
+    keys: [],
+  },
+  {
+    behaviour: "path with a trailing slash",
+    ingressNginx: "nginx answers `/my-path` with a 301 to `/my-path/`",
+    portico: "Prefix `/my-path/` serves `/my-path` directly; no implicit 301",
+    why: "the Ingress API's Prefix matching ignores a trailing slash (`test/compat/blog-five-surprising-behaviours.test.ts`, `test/pathtype-table.test.ts`)",
+    keys: [],
+  },
+  {
+    behaviour: "`session-cookie-expires`",
+    ingressNginx: "`Expires=<date>` and `Max-Age`",
+    portico: "`Max-Age` only (a warning when only `-expires` is set)",
+    why: "open-source nginx cannot compute a date per response without Lua; browsers prefer `Max-Age` (RFC 6265)",
+    keys: ["session-cookie-expires"],
+  },
+  {
+    behaviour: "`auth-signin` `rd=` without the set-misc module",
+    ingressNginx: "(escaped in Lua)",
+    portico: "`$scheme://$http_host$request_uri`, not escaped",
+    why: "stock nginx has no escaping; with Debian's `libnginx-mod-http-set-misc` (installed by `scripts/install-deps.sh` and in the image) it is escaped as in ingress-nginx",
+    keys: [],
+  },
+  {
+    behaviour: "`server-tokens: \"false\"` without the headers-more module",
+    ingressNginx: "(always has it)",
+    portico: "`Server: nginx`, no version",
+    why: "Portico uses Debian's packages; `scripts/install-deps.sh` and the image install the module",
+    keys: [],
+  },
+  {
+    behaviour: "`more_set_headers` and other `more_*` directives in snippets",
+    ingressNginx: "always available (headers-more is built in)",
+    portico: "available when headers-more is installed and `server-tokens` is `\"false\"` (the default: Portico loads the module only then); with `server-tokens: \"true\"` such a snippet fails `nginx -t` and the last good config keeps serving",
+    why: "Portico loads a dynamic module only for a feature of its own; not yet changed (`test/compat/annotations-snippet.test.ts`)",
+    keys: [],
+  },
+  {
+    behaviour: "`backend-protocol: AJP`",
+    ingressNginx: "`ajp_pass` (its image builds nginx_ajp_module)",
+    portico: "the Ingress is rejected, naming the annotation",
+    why: "Debian's nginx has no AJP module; serving AJP backends over HTTP would send them requests they cannot read (`test/compat/annotations-backendprotocol.test.ts`)",
+    keys: ["backend-protocol=AJP"],
+  },
+  {
+    behaviour: "`upstream-hash-by-subset`, `-subset-size`",
+    ingressNginx: "a key goes to a subset of N endpoints (its Lua balancer)",
+    portico: "ignored with a warning: a key goes to one endpoint",
+    why: "nginx's `hash … consistent` maps a key to one server; a subset needs a balancer in Lua (`test/compat/annotations-upstreamhashby.test.ts`)",
+    keys: ["upstream-hash-by-subset", "upstream-hash-by-subset-size"],
+  },
+  {
+    behaviour: "cookie affinity with a canary (`affinity-canary-behavior`)",
+    ingressNginx: "a session first served by the canary stays on the canary (`sticky`, the default); `legacy` issues no session cookie from the canary",
+    portico: "the canary is chosen by header, cookie, then weight on every request; the session cookie picks the endpoint inside the chosen upstream and is issued whichever upstream answers",
+    why: "it needs the cookie to record the upstream that issued it (without Lua, in the cookie's value), not built yet; `test/compat/annotations-canary.test.ts`",
+    keys: ["affinity-canary-behavior"],
+  },
+];
+
+/** A README row that applies to one annotation, as the audit shows it. */
+export interface KnownDifference {
+  /** The README row's first cell. */
+  row: string;
+  /** What differs, in README's words. */
+  text: string;
+}
+
+function keyMatches(pattern: string, key: string, message: string): boolean {
+  if (pattern.endsWith('*')) return key.startsWith(pattern.slice(0, -1));
+  const [k, value] = pattern.split('=', 2) as [string, string | undefined];
+  if (k !== key) return false;
+  return value === undefined || message.toLowerCase().includes(value.toLowerCase());
+}
+
+/**
+ * README's rows about annotation `key` (without prefix), for a pipeline message (a warning or a rejection
+ * reason) that named it; a `KEY=VALUE` row needs the message to name the value.
+ */
+export function knownDifferences(key: string, message: string): KnownDifference[] {
+  const out: KnownDifference[] = [];
+  for (const r of PARTIAL_SUPPORT) {
+    if (r.keys.some((p) => keyMatches(p, key, message))) out.push({ row: r.annotation, text: r.status });
+  }
+  for (const r of DIFFERENCES) {
+    if (r.keys.some((p) => keyMatches(p, key, message))) out.push({ row: r.behaviour, text: `ingress-nginx: ${r.ingressNginx}; Portico: ${r.portico}` });
+  }
+  return out;
+}
