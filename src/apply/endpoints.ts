@@ -1,4 +1,4 @@
-import type { NginxModel, Upstream } from '../model/types.js';
+import type { NginxModel } from '../model/types.js';
 import { socketAddress } from '../render/helpers.js';
 
 /**
@@ -11,27 +11,6 @@ const DYNAMIC_ENDPOINT_LINE = /^[ \t]*server [^\n]*; # dynamic endpoint\n/gm;
 /** The config without its dynamic endpoint lines: equal for two configs that differ in those lines only. */
 export function withoutDynamicEndpoints(text: string): string {
   return text.replace(DYNAMIC_ENDPOINT_LINE, '');
-}
-
-/**
- * Whether `next` can be put in force from `inForce` by pushing endpoint lists, from the model alone: the
- * two differ only in the endpoints of upstreams both mark dynamic (Upstream.dynamic). Everything a template
- * can read is compared (options, config, servers, upstreams, files, traffic maps); warnings and rejections
- * are not, since no template writes them. Unlike withoutDynamicEndpoints it needs no marker in the rendered
- * text, so a --template-dir without the marker comment still gets pushes; the caller must also know that
- * both were rendered by the same templates.
- */
-export function onlyDynamicEndpointsDiffer(inForce: NginxModel, next: NginxModel): boolean {
-  const dynamic = new Set(inForce.upstreams.filter((u) => u.dynamic).map((u) => u.name));
-  if (next.upstreams.some((u) => u.dynamic !== dynamic.has(u.name))) return false;
-  return renderedFacts(inForce, dynamic) === renderedFacts(next, dynamic);
-}
-
-function renderedFacts(model: NginxModel, dynamic: ReadonlySet<string>): string {
-  const { accepted: _accepted, owned: _owned, rejections: _rejections, warnings: _warnings, ...rest } = model;
-  return JSON.stringify(rest, (key, value: unknown) =>
-    key === 'upstreams' && Array.isArray(value) ? value.map((u: Upstream) => (dynamic.has(u.name) ? { ...u, endpoints: [] } : u)) : value,
-  );
 }
 
 /** Upstream name → its endpoints as the Lua module reads them ("ADDRESS:PORT ADDRESS:PORT", IPv6 in brackets as in `server` lines). */
