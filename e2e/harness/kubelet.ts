@@ -65,6 +65,18 @@ const time = (d = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Removes what acquire() created, deepest first; a directory another mount point still uses is not empty and stays. */
+async function removeCreated(created: string[]): Promise<void> {
+  for (const c of [...created].reverse()) {
+    try {
+      if (statSync(c).isDirectory()) await rmdir(c);
+      else await unlink(c);
+    } catch {
+      // not empty (another user) or already gone
+    }
+  }
+}
+
 /** Host directories made as bind-mount targets, shared by Pods that mount the same path, removed after the last. */
 class MountPoints {
   private readonly users = new Map<string, { count: number; created: string[] }>();
@@ -98,13 +110,18 @@ class MountPoints {
       missing.unshift(p);
       p = dirname(p);
     }
-    for (const m of missing) {
-      await mkdir(m);
-      created.push(m);
-    }
-    if (kind === 'file' && !existsSync(target)) {
-      await writeFile(target, '');
-      created.push(target);
+    try {
+      for (const m of missing) {
+        await mkdir(m);
+        created.push(m);
+      }
+      if (kind === 'file' && !existsSync(target)) {
+        await writeFile(target, '');
+        created.push(target);
+      }
+    } catch (err) {
+      await removeCreated(created);
+      throw err;
     }
     this.users.set(target, { count: 1, created });
   }
@@ -114,14 +131,7 @@ class MountPoints {
     if (!u) return;
     if (--u.count > 0) return;
     this.users.delete(target);
-    for (const c of [...u.created].reverse()) {
-      try {
-        if (statSync(c).isDirectory()) await rmdir(c);
-        else await unlink(c);
-      } catch {
-        // not empty (another user) or already gone
-      }
-    }
+    await removeCreated(u.created);
   }
 
   async releaseAll(): Promise<void> {
