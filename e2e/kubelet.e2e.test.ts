@@ -73,6 +73,9 @@ describe('the process kubelet with kube-controller-manager, behind Portico', () 
   let kubelet: Kubelet;
   let admin: Kubectl;
   let portico: ControllerProcess;
+  /** The projected ServiceAccount token's mount point: the kubelet makes it on the host only while a Pod uses it. */
+  const tokenMountPoint = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const tokenMountPointExisted = existsSync(tokenMountPoint);
 
   const pods = async (selector = 'app=echo'): Promise<PodJson[]> =>
     (await admin.getJson<{ items: PodJson[] }>('pods', undefined, NS).then((l) => l.items)).filter((p) => {
@@ -259,5 +262,6 @@ describe('the process kubelet with kube-controller-manager, behind Portico', () 
     expect(netns).not.toContain(bridge.replace(/br$/, '-p'));
     const links = String((await execa('ip', ['-o', 'link', 'show'])).stdout);
     expect(links).not.toContain(bridge.replace(/br$/, ''));
+    expect(existsSync(tokenMountPoint)).toBe(tokenMountPointExisted);
   }, 180_000);
 });
