@@ -4,6 +4,7 @@
 // pods: they reach the host's bridge address and each other, nothing beyond. Processes in the host
 // namespace (Portico's nginx, probes) reach pod IPs over the bridge's connected route.
 // Every namespace, veth and the bridge are removed by close(), also after a failure. Needs root.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { claimAddress, releaseAddress } from './dial-guard.js';
@@ -73,9 +74,35 @@ export async function createPodNetwork(): Promise<PodNetwork> {
     }
   };
 
+  // If the process ends without close() (an uncaught error, process.exit in a test runner), remove what is
+  // left synchronously: 'exit' handlers cannot wait.
+  const onExit = (): void => {
+    const run = (args: string[]): string => {
+      try {
+        return execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+      } catch {
+        return '';
+      }
+    };
+    for (const [netns, a] of attached) {
+      for (const pid of run(['netns', 'pids', netns]).split(/\s+/).filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      run(['link', 'del', a.hostIf]);
+      run(['netns', 'del', netns]);
+    }
+    run(['link', 'del', bridge]);
+  };
+  process.once('exit', onExit);
+
   const close = async (): Promise<void> => {
     for (const netns of [...attached.keys()]) await detach({ netns, address: attached.get(netns)!.address });
     await execa('ip', ['link', 'del', bridge], { reject: false, stdin: 'ignore' });
+    process.removeListener('exit', onExit);
   };
 
   try {
