@@ -4,7 +4,7 @@
 // backends, coredns as a stub) and `portico run`, applies the standard CRDs and a GatewayClass for
 // Portico, and proves first that the kubelet runs the suite's workloads: the suite's own base manifests
 // (and the Secrets their Pods mount) are applied and every Pod in the suite's namespaces must become
-// Ready. Then the suite runs, writes its report to conformance/gateway-report.yaml (its log beside it),
+// Ready; then those namespaces are deleted again, so the suite starts clean. Then the suite runs, writes its report to conformance/gateway-report.yaml (its log beside it),
 // and one line goes to stdout: `gateway conformance: P/T core tests pass` (T: the profile's core tests).
 // Everything else goes to stderr. Exit 0 when the runner worked (whatever the suite's verdict), 1 if not.
 import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
@@ -149,6 +149,9 @@ async function main(): Promise<number> {
       throw new Error(`${err.message} (${last})\nkubelet: ${kubelet!.errors().join('\n')}`);
     });
     say(`base manifests: ${podCount}/${podCount} Pods Ready in ${SUITE_NAMESPACES.join(', ')}`);
+    // Gone again before the suite starts, so that its Setup creates every object (and Secret) itself.
+    await admin.run(['delete', 'namespace', ...SUITE_NAMESPACES, '--wait=true', '--timeout=180s'], { timeoutMs: 190_000 });
+    say(`deleted the suite's namespaces again (their ${podCount} Pods ended gracefully)`);
 
     say(`running the suite (log: ${SUITE_LOG}); Setup waits up to 180 s for GatewayClass ${GATEWAY_CLASS} to be Accepted`);
     const suite = await execa(
