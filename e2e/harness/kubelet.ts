@@ -233,7 +233,13 @@ class PodWorker {
       return;
     }
 
-    this.iface = await this.k.network.attach(this.key);
+    const iface = await this.k.network.attach(this.key);
+    if (this.stopped || this.terminating) {
+      // Deleted while its namespace was being made: terminate() found nothing to remove yet.
+      await this.k.network.detach(iface);
+      return;
+    }
+    this.iface = iface;
     this.pod = { ...this.pod, status: { ...this.pod.status, podIP: this.iface.address, hostIP: this.k.network.hostAddress } };
     this.setCondition('PodReadyToStartContainers', true);
     this.setCondition('Initialized', true);
