@@ -2,9 +2,9 @@
 // backends becomes Ready Pods with their own IPs on the kubelet's bridge, the real EndpointSlice
 // controller publishes them, and Portico (a real `portico run` with manifests/base's RBAC) sends each
 // request to a Pod that answers with its own name. Scaling up and down and a rollout happen while a
-// client keeps sending requests through Portico: not one may fail. Also: unmapped images never run,
-// volumes and the downward API reach the process, crashed containers restart with a log per run, and
-// every namespace, veth and mount point is gone at the end.
+// client keeps sending requests through Portico: not one may fail. Also: unmapped images never run, probes
+// never go to an address outside the harness, volumes and the downward API reach the process, crashed
+// containers restart with a log per run, and every namespace, veth and mount point is gone at the end.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -214,6 +214,38 @@ describe('the process kubelet with kube-controller-manager, behind Portico', () 
     expect(pod!.status.podIP).toBeUndefined();
     expect(pod!.status.containerStatuses?.[0]?.state.waiting?.reason).toBe('ErrImageNeverPull');
     await admin.run(['delete', 'pod', 'unmapped', '-n', NS, '--wait=true', '--timeout=60s']);
+  });
+
+  it('never sends a probe to an address outside the harness: the container stays not Ready with a Warning Event', async () => {
+    await admin.applyObjects([
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'probe-elsewhere', namespace: NS, labels: { app: 'probe-elsewhere' } },
+        spec: {
+          containers: [
+            {
+              name: 'echo',
+              image: ECHO_IMAGE,
+              args: ['probe-elsewhere', '8080', '0.0.0.0'],
+              // TEST-NET-1 (RFC 5737): no namespace of the harness holds it.
+              readinessProbe: { httpGet: { host: '192.0.2.1', path: '/', port: 8080 }, periodSeconds: 1 },
+            },
+          ],
+        },
+      },
+    ]);
+    let message = '';
+    await waitFor('the Unhealthy Event of Pod probe-elsewhere', async () => {
+      const events = await admin.getJson<{ items: Array<{ involvedObject: { name: string }; reason: string; message: string }> }>('events', undefined, NS);
+      message = events.items.find((x) => x.involvedObject.name === 'probe-elsewhere' && x.reason === 'Unhealthy')?.message ?? '';
+      return message !== '';
+    });
+    expect(message).toMatch(/refusing to dial 192\.0\.2\.1: not loopback and not an address of a network namespace this harness created/);
+    const [pod] = await pods('app=probe-elsewhere');
+    expect(pod!.status.phase).toBe('Running');
+    expect(pod!.status.containerStatuses?.[0]?.ready).toBe(false);
+    await admin.run(['delete', 'pod', 'probe-elsewhere', '-n', NS, '--wait=true', '--timeout=60s']);
   });
 
   it('gives a container its volumes and downward-API env, restarts it when it exits, and keeps a log per run', async () => {

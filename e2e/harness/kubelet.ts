@@ -463,7 +463,9 @@ class PodWorker {
         const r = await execa('ip', ['netns', 'exec', this.iface!.netns, ...p.exec.command], { reject: false, stdin: 'ignore', timeout: timeoutMs, env: cs.env, extendEnv: false });
         return r.exitCode === 0;
       }
-    } catch {
+    } catch (err) {
+      // The dial guard's refusal is the Pod's problem to see, once (a probe host outside the harness).
+      if (/^refusing to dial/.test((err as Error).message)) void this.event('Warning', 'Unhealthy', `Probe not sent: ${(err as Error).message}`, true);
       return false;
     }
     return false;
