@@ -154,25 +154,6 @@ export async function startControllerProcess(opts: ControllerProcessOptions): Pr
 }
 
 /**
- * A selector-less Service and its hand-written EndpointSlice pointing at a backend in the test network
- * namespace (the API server refuses loopback endpoint addresses), for tests that need an endpoint the
- * controllers would not produce. Workloads: echoWorkload().
- */
-export function backendObjects(namespace: string, name: string, address: string) {
-  return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-1`, namespace, labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      endpoints: [{ addresses: [address], conditions: { ready: true } }],
-    },
-  ];
-}
-
-/**
  * A Deployment of the echo server behind a Service with a selector (port http: 80 → the Pods' 8080), for
  * kube-controller-manager and the process kubelet (startCluster({ controllers: true }), startKubelet):
  * every Pod answers with `name` as its "service", and the EndpointSlice controller publishes the Pods.
