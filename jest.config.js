@@ -6,7 +6,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }] },
-  testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  // e2e/harness's own unit tests (pure parts of the cluster harness) run here; its e2e files do not.
+  testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts', '<rootDir>/e2e/harness/**/*.test.ts'],
   // test/image/ runs the built container image: npm run image:test (jest.image.config.js).
   testPathIgnorePatterns: ['/node_modules/', '\\.image\\.test\\.ts$'],
   testTimeout: 30000,

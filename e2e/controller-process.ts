@@ -5,6 +5,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ECHO_IMAGE } from './harness/images.js';
+import type { Kubectl } from './harness/kubectl.js';
 import { freePort } from './harness/ports.js';
 import { waitFor } from './harness/process.js';
 
@@ -152,19 +154,55 @@ export async function startControllerProcess(opts: ControllerProcessOptions): Pr
 }
 
 /**
- * A selector-less Service and its EndpointSlice pointing at a backend in the test network namespace (the
- * API server refuses loopback endpoint addresses).
+ * A Deployment of the echo server behind a Service with a selector (port http: 80 → the Pods' 8080), for
+ * kube-controller-manager and the process kubelet (startCluster({ controllers: true }), startKubelet):
+ * every Pod answers with `name` as its "service", and the EndpointSlice controller publishes the Pods.
  */
-export function backendObjects(namespace: string, name: string, address: string) {
+export function echoWorkload(namespace: string, name: string, replicas = 1) {
+  const labels = { app: name };
   return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] } },
     {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-1`, namespace, labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'echo',
+                image: `${ECHO_IMAGE}:1`,
+                args: [name, '8080', '0.0.0.0'],
+                ports: [{ name: 'http', containerPort: 8080 }],
+                readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+              },
+            ],
+          },
+        },
+      },
     },
   ];
+}
+
+/** Waits until the EndpointSlice controller lists `ready` ready endpoints for the Service. */
+export async function waitEndpointsReady(kubectl: Kubectl, namespace: string, service: string, ready = 1, timeoutMs = 90_000): Promise<string[]> {
+  let addresses: string[] = [];
+  await waitFor(
+    `${ready} ready endpoints of ${namespace}/${service}`,
+    async () => {
+      const list = await kubectl.getJson<{ items: Array<{ endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean } }> }> }>(
+        'endpointslices',
+        undefined,
+        namespace,
+      ).then((l) => l.items.filter((s) => (s as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.['kubernetes.io/service-name'] === service));
+      addresses = list.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
+      return addresses.length === ready;
+    },
+    { timeoutMs, intervalMs: 300 },
+  );
+  return addresses;
 }

@@ -1,19 +1,19 @@
 // The controller against a real API server, with exactly the RBAC of manifests/base: Ingresses made
 // with kubectl are served by its nginx, status and Events are written by the leader, API server
-// restarts are survived, and leadership moves when the leader dies.
+// restarts are survived, and leadership moves when the leader dies. The backends are Deployments run by
+// the process kubelet, their EndpointSlices written by kube-controller-manager.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { resolve } from 'node:path';
 import { startCluster, type Cluster } from './harness/cluster.js';
 import { Kubectl } from './harness/kubectl.js';
-import { createTestNetwork, type TestNetwork } from './harness/netns.js';
+import { startKubelet, type Kubelet } from './harness/kubelet.js';
 import { waitFor } from './harness/process.js';
 import { tokenKubeconfig } from './harness/serviceaccount.js';
 import { makeCertificate, tlsSecret } from '../test/support/certs.js';
 import { request } from '../test/support/http.js';
-import { backendObjects as serviceObjects, startControllerProcess, type ControllerProcess } from './controller-process.js';
+import { echoWorkload, waitEndpointsReady, startControllerProcess, type ControllerProcess } from './controller-process.js';
 
 const MANIFESTS = resolve(process.cwd(), 'manifests');
-const ECHO = resolve(process.cwd(), 'test', 'support', 'echo-server.mjs');
 const NS = 'e2e-apps';
 const ADDRESS_A = '192.0.2.10';
 /** How long a change may take to reach nginx (informer event + debounce + reload). */
@@ -41,14 +41,10 @@ function ingress(name: string, host: string, service: string, opts: { path?: str
   };
 }
 
-function backendObjects(name: string, address: string) {
-  return serviceObjects(NS, name, address);
-}
-
 describe('portico run against a real API server', () => {
   let cluster: Cluster;
   let admin: Kubectl;
-  let net: TestNetwork;
+  let kubelet: Kubelet;
   let saKubeconfig: string;
   const controllers: ControllerProcess[] = [];
   let a: ControllerProcess;
@@ -72,26 +68,20 @@ describe('portico run against a real API server', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ controllers: true });
+    kubelet = await startKubelet(cluster);
     admin = new Kubectl(cluster.adminKubeconfigPath);
     await admin.applyKustomize(`${MANIFESTS}/base`);
     saKubeconfig = await tokenKubeconfig(cluster, 'portico', 'portico');
 
-    net = await createTestNetwork({ addresses: 2 });
-    const [addrA, addrB] = net.addresses;
-    net.runInNamespace('node', [ECHO, 'svc-a', '8080', addrA!]);
-    net.runInNamespace('node', [ECHO, 'svc-b', '8080', addrB!]);
-    for (const addr of [addrA, addrB]) {
-      await waitFor(`echo backend ${addr}`, async () => (await fetch(`http://${addr}:8080/`, { signal: AbortSignal.timeout(1_000) })).ok, {
-        timeoutMs: 20_000,
-      });
-    }
     await admin.run(['create', 'namespace', NS]);
     await admin.applyObjects([
-      ...backendObjects('svc-a', addrA!),
-      ...backendObjects('svc-b', addrB!),
+      ...echoWorkload(NS, 'svc-a'),
+      ...echoWorkload(NS, 'svc-b'),
       { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'other' }, spec: { controller: 'example.com/other' } },
     ]);
+    await waitEndpointsReady(admin, NS, 'svc-a');
+    await waitEndpointsReady(admin, NS, 'svc-b');
 
     a = await startControllerProcess({
       kubeconfig: saKubeconfig,
@@ -103,7 +93,7 @@ describe('portico run against a real API server', () => {
 
   afterAll(async () => {
     for (const c of controllers) await c.stop().catch(() => undefined);
-    await net?.cleanup();
+    await kubelet?.stop();
     await cluster?.stop();
   }, 120_000);
 

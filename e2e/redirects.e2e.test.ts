@@ -5,7 +5,8 @@
 // the Service's ports (80, 443) and to the nodeport overlay's node ports (30080, 30443) on the host's end
 // of the namespace's veth (standing for the cluster IP and a node), forwarded to the Service's targetPorts
 // in the pod as kube-proxy would. Every redirect's Location must send them somewhere they can connect
-// to, with the ports ingress-nginx would write.
+// to, with the ports ingress-nginx would write. The backend is a Deployment run by the process kubelet, its
+// EndpointSlice by kube-controller-manager; the controller's namespace sits on the kubelet's bridge.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chown, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,16 +16,16 @@ import { startCluster, type Cluster } from './harness/cluster.js';
 import { Kubectl } from './harness/kubectl.js';
 import { writeKubeconfig } from './harness/kubeconfig.js';
 import { createTestNetwork, type TestNetwork } from './harness/netns.js';
+import { startKubelet, type Kubelet } from './harness/kubelet.js';
 import { waitFor, type ManagedProcess } from './harness/process.js';
 import { serviceAccountToken } from './harness/serviceaccount.js';
-import { backendObjects } from './controller-process.js';
+import { echoWorkload, waitEndpointsReady } from './controller-process.js';
 import { makeCertificate, tlsSecret } from '../test/support/certs.js';
 import { request, type Reply } from '../test/support/http.js';
 import { startPortMap, type PortMap } from '../test/support/port-map.js';
 
 const MANIFESTS = resolve(process.cwd(), 'manifests');
 const CLI = resolve(process.cwd(), 'dist', 'cli', 'main.js');
-const ECHO = resolve(process.cwd(), 'test', 'support', 'echo-server.mjs');
 const FORWARD = resolve(process.cwd(), 'e2e', 'harness', 'port-forward.mjs');
 const P = 'nginx.ingress.kubernetes.io';
 const NS = 'e2e-redirects';
@@ -67,6 +68,7 @@ function ingress(name: string, host: string, annotations: Record<string, string>
 
 describe('redirects through the Service and NodePort mappings of manifests/', () => {
   let cluster: Cluster;
+  let kubelet: Kubelet;
   let admin: Kubectl;
   let net: TestNetwork;
   let apiMap: PortMap;
@@ -85,7 +87,8 @@ describe('redirects through the Service and NodePort mappings of manifests/', ()
     request({ address: serviceAddress, port, host: hostHeader, path, tls: { servername: host } });
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ controllers: true });
+    kubelet = await startKubelet(cluster);
     admin = new Kubectl(cluster.adminKubeconfigPath);
     await admin.applyKustomize(`${MANIFESTS}/base`);
 
@@ -101,14 +104,12 @@ describe('redirects through the Service and NodePort mappings of manifests/', ()
     expect([...nodePorts.keys()]).toEqual([30080, 30443]);
     expect(base.pod!.securityContext?.runAsUser).toBe(POD_UID);
 
-    net = await createTestNetwork();
+    net = await createTestNetwork({ podNetwork: kubelet.network });
     podAddress = net.addresses[0]!;
     serviceAddress = net.hostAddress;
     // The pod's sysctls, in the pod's (the namespace's) own network stack.
     for (const s of base.pod!.securityContext?.sysctls ?? []) await net.execInNamespace('sysctl', ['-w', `${s.name}=${s.value}`]);
 
-    net.runInNamespace('node', [ECHO, 'web', '8080', podAddress]);
-    await waitFor('echo backend', async () => (await fetch(`http://${podAddress}:8080/`, { signal: AbortSignal.timeout(1_000) })).ok, { timeoutMs: 20_000 });
 
     // The API server listens on the host's loopback: 127.0.0.1:PORT inside the namespace leads to it.
     const apiPort = Number(new URL(cluster.server).port);
@@ -137,13 +138,15 @@ describe('redirects through the Service and NodePort mappings of manifests/', ()
     const cert = await makeCertificate('secure.e2e.test');
     const shopCert = await makeCertificate('shop.e2e.test');
     await admin.applyObjects([
-      ...backendObjects(NS, 'web', podAddress),
+      ...echoWorkload(NS, 'web'),
       tlsSecret(NS, 'secure-tls', cert),
       tlsSecret(NS, 'shop-tls', shopCert),
       ingress('secure', 'secure.e2e.test', {}, 'secure-tls'),
       ingress('approot', 'approot.e2e.test', { [`${P}/app-root`]: '/app' }),
       ingress('shop', 'shop.e2e.test', { [`${P}/from-to-www-redirect`]: 'true' }, 'shop-tls'),
     ]);
+
+    await waitEndpointsReady(admin, NS, 'web');
 
     // The Deployment's container args, with the pod's paths; no capability, no new privileges.
     const args = container.args.map((a) => (a.startsWith('--state-dir') ? `--state-dir=${join(podDir, 'state')}` : a));
@@ -168,6 +171,7 @@ describe('redirects through the Service and NodePort mappings of manifests/', ()
     await net?.cleanup();
     for (const m of serviceMaps) await m.stop();
     await apiMap?.stop();
+    await kubelet?.stop();
     await cluster?.stop();
     if (podDir) await rm(podDir, { recursive: true, force: true });
   }, 120_000);

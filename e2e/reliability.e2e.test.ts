@@ -1,18 +1,19 @@
 // The API server down for a minute (RELIABILITY_API_DOWN_SECONDS, default 60) under load: nginx keeps
 // serving every route throughout (not one failed or non-2xx request), the controller stays up and
-// healthy, and changes made after the API server returns (create, change, delete) converge.
+// healthy, and changes made after the API server returns (create, change, delete) converge. The backends
+// are Deployments run by the process kubelet (their Pods keep serving without an API server), their
+// EndpointSlices written by kube-controller-manager.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { resolve } from 'node:path';
 import { startCluster, type Cluster } from './harness/cluster.js';
 import { Kubectl } from './harness/kubectl.js';
-import { createTestNetwork, type TestNetwork } from './harness/netns.js';
+import { startKubelet, type Kubelet } from './harness/kubelet.js';
 import { waitFor } from './harness/process.js';
 import { tokenKubeconfig } from './harness/serviceaccount.js';
-import { backendObjects as serviceObjects, httpGet, startControllerProcess, type ControllerProcess } from './controller-process.js';
+import { echoWorkload, waitEndpointsReady, httpGet, startControllerProcess, type ControllerProcess } from './controller-process.js';
 import { loadFigures, reliabilityLine, startLoad, type LoadTarget } from '../test/support/load.js';
 
 const MANIFESTS = resolve(process.cwd(), 'manifests');
-const ECHO = resolve(process.cwd(), 'test', 'support', 'echo-server.mjs');
 const NS = 'e2e-reliability';
 const DOWN_SECONDS = Number(process.env.RELIABILITY_API_DOWN_SECONDS ?? 60);
 const STABLE = 10;
@@ -36,14 +37,10 @@ function ingress(name: string, host: string, service: string, path = '/') {
   };
 }
 
-function backendObjects(name: string, address: string) {
-  return serviceObjects(NS, name, address);
-}
-
 describe('API server outage under load', () => {
   let cluster: Cluster;
   let admin: Kubectl;
-  let net: TestNetwork;
+  let kubelet: Kubelet;
   let ctl: ControllerProcess | undefined;
 
   const waitServed = async (host: string, path: string, service: string | null, want = 200): Promise<void> => {
@@ -62,25 +59,21 @@ describe('API server outage under load', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ controllers: true });
+    kubelet = await startKubelet(cluster);
     admin = new Kubectl(cluster.adminKubeconfigPath);
     await admin.applyKustomize(`${MANIFESTS}/base`);
     const kubeconfig = await tokenKubeconfig(cluster, 'portico', 'portico');
-    net = await createTestNetwork({ addresses: 2 });
-    const [addrA, addrB] = net.addresses;
-    net.runInNamespace('node', [ECHO, 'svc-a', '8080', addrA!]);
-    net.runInNamespace('node', [ECHO, 'svc-b', '8080', addrB!]);
-    for (const addr of [addrA, addrB]) {
-      await waitFor(`echo backend ${addr}`, async () => (await fetch(`http://${addr}:8080/`, { signal: AbortSignal.timeout(1_000) })).ok, { timeoutMs: 20_000 });
-    }
     await admin.run(['create', 'namespace', NS]);
-    await admin.applyObjects([...backendObjects('svc-a', addrA!), ...backendObjects('svc-b', addrB!)]);
+    await admin.applyObjects([...echoWorkload(NS, 'svc-a'), ...echoWorkload(NS, 'svc-b')]);
+    await waitEndpointsReady(admin, NS, 'svc-a');
+    await waitEndpointsReady(admin, NS, 'svc-b');
     ctl = await startControllerProcess({ kubeconfig, identity: 'reliability', args: ['--watch-namespace', NS] });
   }, 240_000);
 
   afterAll(async () => {
     await ctl?.stop().catch(() => undefined);
-    await net?.cleanup();
+    await kubelet?.stop();
     await cluster?.stop();
   }, 120_000);
 

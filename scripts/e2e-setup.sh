@@ -97,3 +97,81 @@ EOF
 mv "$CACHE/env.tmp" "$CACHE/env"
 log "wrote $CACHE/env:"
 cat "$CACHE/env"
+
+# --- kube-controller-manager (the cluster harness: Deployments, ReplicaSets, EndpointSlices) ------
+# Built from the same module (e2e/tools) as kube-apiserver: about 110 s on top of its build cache,
+# about 320 s cold on 2 cores. Appends KUBE_CONTROLLER_MANAGER= to $CACHE/env.
+if [ -x "$CACHE/kube-controller-manager" ]; then
+  log "kube-controller-manager $K8S_VERSION already in $CACHE"
+else
+  GO="${GO:-$(command -v go || true)}"
+  if [ -z "$GO" ]; then
+    log "no go command found (looked in PATH and /usr/local/go/bin); Go >= 1.24 is needed to build kube-controller-manager"
+    exit 1
+  fi
+  kcm_pkg=k8s.io/component-base/version
+  kcm_minor="${K8S_VERSION#v1.}"; kcm_minor="${kcm_minor%%.*}"
+  kcm_ldflags="-s -w -X $kcm_pkg.gitVersion=$K8S_VERSION -X $kcm_pkg.gitMajor=1 -X $kcm_pkg.gitMinor=$kcm_minor"
+  kcm_ldflags="$kcm_ldflags -X $kcm_pkg.gitTreeState=clean -X $kcm_pkg.buildDate=1970-01-01T00:00:00Z"
+  log "building kube-controller-manager $K8S_VERSION with $("$GO" version) (about 2 minutes after kube-apiserver)"
+  start=$(date +%s)
+  (cd e2e/tools && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
+    "$GO" build -trimpath -ldflags "$kcm_ldflags" -o "$CACHE/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager)
+  mv "$CACHE/kube-controller-manager.tmp" "$CACHE/kube-controller-manager"
+  log "built kube-controller-manager in $(( $(date +%s) - start ))s"
+fi
+echo "KUBE_CONTROLLER_MANAGER=$CACHE/kube-controller-manager" >>"$CACHE/env"
+log "added KUBE_CONTROLLER_MANAGER=$CACHE/kube-controller-manager to $CACHE/env"
+
+# --- Gateway API conformance (npm run conformance:gateway; only with --with-gateway-conformance) --
+# From the module e2e/conformance (sigs.k8s.io/gateway-api and its conformance module, pinned): the
+# suite's backend echo-basic, the suite itself (`go test -c`, run unmodified), a counter of the
+# GATEWAY-HTTP profile's core tests, the standard CRDs and the suite's base manifests, into
+# $CACHE_ROOT/gateway-api-$GATEWAY_API_VERSION with its own env file (e2e/harness/binaries.ts reads it).
+# About 3 minutes cold on 2 cores; skipped when already there. Not part of the default test command.
+GATEWAY_API_VERSION=v1.6.3 # keep in step with e2e/conformance/go.mod
+if [[ " $* " == *" --with-gateway-conformance "* ]]; then
+  GW_CACHE="$CACHE_ROOT/gateway-api-$GATEWAY_API_VERSION"
+  mkdir -p "$GW_CACHE"
+  GO="${GO:-$(command -v go || true)}"
+  if [ -z "$GO" ]; then
+    log "no go command found (looked in PATH and /usr/local/go/bin); Go >= 1.26 is needed to build the Gateway API conformance suite"
+    exit 1
+  fi
+  gw_go() { (cd e2e/conformance && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" "$GO" "$@"); }
+  gw_build() { # NAME PACKAGE go-subcommand-and-flags...
+    local name="$1" pkg="$2"; shift 2
+    if [ -x "$GW_CACHE/$name" ]; then return; fi
+    log "building $name (Gateway API $GATEWAY_API_VERSION)"
+    local start; start=$(date +%s)
+    gw_go "$@" -trimpath -o "$GW_CACHE/$name.tmp" "$pkg"
+    mv "$GW_CACHE/$name.tmp" "$GW_CACHE/$name"
+    log "built $name in $(( $(date +%s) - start ))s"
+  }
+  gw_build echo-basic sigs.k8s.io/gateway-api/conformance/echo-basic build
+  gw_build conformance.test sigs.k8s.io/gateway-api/conformance test -c
+  gw_build core-tests ./cmd/core-tests build
+  if [ ! -f "$GW_CACHE/base-manifests.yaml" ] || [ ! -d "$GW_CACHE/crds-standard" ]; then
+    gw_go mod download sigs.k8s.io/gateway-api sigs.k8s.io/gateway-api/conformance
+    gw_api_dir="$(gw_go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api)"
+    gw_conf_dir="$(gw_go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api/conformance)"
+    rm -rf "$GW_CACHE/crds-standard.tmp"
+    cp -r "$gw_api_dir/config/crd/standard" "$GW_CACHE/crds-standard.tmp"
+    chmod -R u+w "$GW_CACHE/crds-standard.tmp"
+    rm -rf "$GW_CACHE/crds-standard"
+    mv "$GW_CACHE/crds-standard.tmp" "$GW_CACHE/crds-standard"
+    cp "$gw_conf_dir/base/manifests.yaml" "$GW_CACHE/base-manifests.yaml"
+    chmod u+w "$GW_CACHE/base-manifests.yaml"
+  fi
+  cat >"$GW_CACHE/env.tmp" <<GWEOF
+GATEWAY_API_VERSION=$GATEWAY_API_VERSION
+ECHO_BASIC=$GW_CACHE/echo-basic
+GATEWAY_CONFORMANCE_SUITE=$GW_CACHE/conformance.test
+GATEWAY_CORE_TESTS=$GW_CACHE/core-tests
+GATEWAY_API_CRDS=$GW_CACHE/crds-standard
+GATEWAY_CONFORMANCE_BASE=$GW_CACHE/base-manifests.yaml
+GWEOF
+  mv "$GW_CACHE/env.tmp" "$GW_CACHE/env"
+  log "wrote $GW_CACHE/env:"
+  cat "$GW_CACHE/env"
+fi

@@ -1,13 +1,17 @@
-// Where the binaries built by scripts/e2e-setup.sh are: $KUBE_APISERVER, $KUBECTL and $ETCD when
-// set, else the env file the script writes in its cache directory.
+// Where the binaries built by scripts/e2e-setup.sh are: $KUBE_APISERVER, $KUBECTL, $ETCD and
+// $KUBE_CONTROLLER_MANAGER when set, else the env file the script writes in its cache directory
+// (kube-controller-manager: else beside kube-apiserver). The Gateway API conformance build (echo-basic,
+// the suite, the CRDs) has its own directory and env file: conformanceBuild().
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface Binaries {
   kubeApiserver: string;
   kubectl: string;
   etcd: string;
+  /** Needed only by clusters started with controllers (startCluster({ controllers: true })). */
+  kubeControllerManager: string | undefined;
 }
 
 export function cacheRoot(): string {
@@ -47,6 +51,43 @@ export function findBinaries(): Binaries {
     }
     return v;
   };
-  cached = { kubeApiserver: pick('KUBE_APISERVER'), kubectl: pick('KUBECTL'), etcd: pick('ETCD') };
+  const kubeApiserver = pick('KUBE_APISERVER');
+  const kcm = process.env.KUBE_CONTROLLER_MANAGER || fromFile.KUBE_CONTROLLER_MANAGER || join(dirname(kubeApiserver), 'kube-controller-manager');
+  cached = { kubeApiserver, kubectl: pick('KUBECTL'), etcd: pick('ETCD'), kubeControllerManager: existsSync(kcm) ? kcm : undefined };
   return cached;
+}
+
+export interface ConformanceBuild {
+  /** The suite's backend (sigs.k8s.io/gateway-api/conformance/echo-basic). */
+  echoBasic: string;
+  /** `go test -c sigs.k8s.io/gateway-api/conformance` */
+  suite: string;
+  /** Counts the GATEWAY-HTTP profile's core tests (e2e/conformance/cmd/core-tests). */
+  coreTests: string;
+  /** config/crd/standard of sigs.k8s.io/gateway-api at the pinned version. */
+  crdDir: string;
+  /** conformance/base/manifests.yaml of the pinned suite. */
+  baseManifests: string;
+  version: string;
+}
+
+/** The Gateway API conformance build of scripts/e2e-setup.sh ($CACHE_ROOT/gateway-api-vX.Y.Z/env), or undefined. */
+export function conformanceBuild(): ConformanceBuild | undefined {
+  const root = cacheRoot();
+  if (!existsSync(root)) return undefined;
+  const dirs = readdirSync(root)
+    .filter((d) => d.startsWith('gateway-api-') && existsSync(join(root, d, 'env')))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const last = dirs.at(-1);
+  if (!last) return undefined;
+  const env = parseEnvFile(join(root, last, 'env'));
+  const build = {
+    echoBasic: env.ECHO_BASIC ?? '',
+    suite: env.GATEWAY_CONFORMANCE_SUITE ?? '',
+    coreTests: env.GATEWAY_CORE_TESTS ?? '',
+    crdDir: env.GATEWAY_API_CRDS ?? '',
+    baseManifests: env.GATEWAY_CONFORMANCE_BASE ?? '',
+    version: env.GATEWAY_API_VERSION ?? '',
+  };
+  return Object.values(build).every((v) => v && existsSync(v) || v === build.version) ? build : undefined;
 }

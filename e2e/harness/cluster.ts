@@ -1,6 +1,8 @@
 // A throw-away control plane for the e2e suite: etcd and kube-apiserver on free loopback ports,
-// with their own certificates, RBAC authorization and an admin client certificate. No scheduler,
-// controller-manager or kubelet: objects are stored and served, Pods never run.
+// with their own certificates, RBAC authorization and an admin client certificate. With
+// { controllers: true } also kube-controller-manager (Deployments, ReplicaSets, EndpointSlices,
+// namespaces, garbage collection, ServiceAccounts); Pods run only with a process kubelet
+// (e2e/harness/kubelet.ts). No scheduler: the kubelet binds Pods itself.
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +22,26 @@ export interface ClusterOptions {
   /** Keep the temp dir (logs, etcd data) after stop(), for debugging. Default: $PORTICO_E2E_KEEP set. */
   keepTempDir?: boolean;
   startTimeoutMs?: number;
+  /** Start kube-controller-manager with the controllers a workload needs (CONTROLLERS). Default false. */
+  controllers?: boolean;
 }
+
+/**
+ * The controllers a Deployment behind a Service needs, and namespace clean-up. Not node-lifecycle: on a
+ * loaded 2-core CI machine a late Lease renewal would mark the node's Pods NotReady mid-test.
+ */
+export const CONTROLLERS = [
+  'deployment-controller',
+  'replicaset-controller',
+  'endpointslice-controller',
+  'endpointslice-mirroring-controller',
+  'namespace-controller',
+  'garbage-collector-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'root-ca-certificate-publisher-controller',
+  'pod-garbage-collector-controller',
+];
 
 export interface Cluster {
   /** https://127.0.0.1:PORT */
@@ -29,7 +50,7 @@ export interface Cluster {
   readonly caFile: string;
   readonly admin: AdminCredentials;
   readonly binaries: Binaries;
-  /** Temp dir holding certificates, kubeconfigs, logs (etcd.log, kube-apiserver.log) and etcd data. */
+  /** Temp dir holding certificates, kubeconfigs, logs (etcd.log, kube-apiserver.log, kube-controller-manager.log) and etcd data. */
   readonly dir: string;
   /** Stops kube-apiserver and starts it again on the same port with the same etcd and flags. */
   restartApiServer(opts?: { downtimeMs?: number }): Promise<void>;
@@ -142,6 +163,50 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       userName: 'portico-e2e-admin',
       user: { clientCertificate: certs.adminCert, clientKey: certs.adminKey },
     });
+
+    if (opts.controllers) {
+      if (!binaries.kubeControllerManager) {
+        throw new Error('kube-controller-manager not found: run `npm run e2e:setup` first (scripts/e2e-setup.sh)');
+      }
+      const kcm = startProcess(
+        'kube-controller-manager',
+        binaries.kubeControllerManager,
+        [
+          `--kubeconfig=${adminKubeconfigPath}`,
+          `--controllers=${CONTROLLERS.join(',')}`,
+          '--leader-elect=false',
+          // No serving port: nothing here scrapes it, and it would need its own certificate.
+          '--secure-port=0',
+          `--service-account-private-key-file=${certs.serviceAccountKey}`,
+          `--root-ca-file=${certs.caCert}`,
+          '--use-service-account-credentials=false',
+          `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+          '--allocate-node-cidrs=false',
+          '--kube-api-qps=200',
+          '--kube-api-burst=400',
+          // A Deployment's rollout moves as soon as a new Pod is Ready.
+          '--concurrent-deployment-syncs=10',
+          '--concurrent-replicaset-syncs=10',
+          '--concurrent-service-endpoint-syncs=10',
+          '--profiling=false',
+          '--v=1',
+        ],
+        { logFile: join(dir, 'kube-controller-manager.log') },
+      );
+      procs.push(kcm);
+      // Ready when it has made the default ServiceAccount of 'default' (serviceaccount-controller runs).
+      await waitFor(
+        'kube-controller-manager (ServiceAccount default/default)',
+        async () => (await apiRequest(admin, 'GET', '/api/v1/namespaces/default/serviceaccounts/default', undefined, 2_000)).status === 200,
+        {
+          timeoutMs,
+          intervalMs: 300,
+          abort: () => (kcm.running() ? undefined : `kube-controller-manager exited; see ${kcm.logFile}`),
+        },
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n--- ${kcm.logFile} (tail) ---\n${await tail(kcm.logFile)}`);
+      });
+    }
 
     const stopApiServer = async (): Promise<void> => {
       await apiServer?.stop();

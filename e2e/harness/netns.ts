@@ -8,11 +8,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { PodInterface, PodNetwork } from './pod-network.js';
 import { startProcess, type ManagedProcess } from './process.js';
 
 export interface TestNetworkOptions {
   /** How many addresses the namespace gets (10.213.N.2, .3, ...). Default 1. */
   addresses?: number;
+  /**
+   * Put the namespace on the process kubelet's bridge (one address, from its pod subnet) instead of a veth of
+   * its own, so that what runs in it reaches the kubelet's Pods (a controller "pod" and its backends).
+   */
+  podNetwork?: PodNetwork;
 }
 
 export interface TestNetwork {
@@ -51,11 +57,12 @@ export async function createTestNetwork(opts: TestNetworkOptions = {}): Promise<
   const hostIf = `pe2e${id}h`; // interface names are at most 15 characters
   const nsIf = `pe2e${id}n`;
   const count = Math.max(1, Math.min(opts.addresses ?? 1, 200));
+  const logDir = await mkdtemp(join(tmpdir(), `${name}-`));
+  const procs: ManagedProcess[] = [];
+  if (opts.podNetwork) return onPodNetwork(opts.podNetwork, name, logDir, procs);
   const n = await freeSubnet();
   const hostAddress = `10.213.${n}.1`;
   const addresses = Array.from({ length: count }, (_, i) => `10.213.${n}.${i + 2}`);
-  const logDir = await mkdtemp(join(tmpdir(), `${name}-`));
-  const procs: ManagedProcess[] = [];
 
   const cleanup = async (): Promise<void> => {
     await Promise.all(procs.map((p) => p.stop(5_000)));
@@ -92,21 +99,48 @@ export async function createTestNetwork(opts: TestNetworkOptions = {}): Promise<
     throw err;
   }
 
-  let seq = 0;
   return {
     name,
     hostAddress,
     addresses,
+    ...namespaceRunner(name, logDir, procs),
+    cleanup,
+  };
+}
+
+function namespaceRunner(netns: string, logDir: string, procs: ManagedProcess[]): Pick<TestNetwork, 'runInNamespace' | 'execInNamespace'> {
+  let seq = 0;
+  return {
     runInNamespace(command, args, o = {}) {
       const logFile = o.logFile ?? join(logDir, `${++seq}-${command.split('/').pop()}.log`);
-      const p = startProcess(`${command} in ${name}`, 'ip', ['netns', 'exec', name, command, ...args], { logFile, env: o.env });
+      const p = startProcess(`${command} in ${netns}`, 'ip', ['netns', 'exec', netns, command, ...args], { logFile, env: o.env });
       procs.push(p);
       return p;
     },
     async execInNamespace(command, args) {
-      const r = await execa('ip', ['netns', 'exec', name, command, ...args], { stdin: 'ignore' });
+      const r = await execa('ip', ['netns', 'exec', netns, command, ...args], { stdin: 'ignore' });
       return String(r.stdout);
     },
-    cleanup,
+  };
+}
+
+async function onPodNetwork(network: PodNetwork, name: string, logDir: string, procs: ManagedProcess[]): Promise<TestNetwork> {
+  let iface: PodInterface;
+  try {
+    iface = await network.attach(name);
+  } catch (err) {
+    await rm(logDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    name: iface.netns,
+    hostAddress: network.hostAddress,
+    addresses: [iface.address],
+    ...namespaceRunner(iface.netns, logDir, procs),
+    async cleanup() {
+      await Promise.all(procs.map((p) => p.stop(5_000)));
+      await network.detach(iface);
+      await rm(logDir, { recursive: true, force: true });
+    },
   };
 }

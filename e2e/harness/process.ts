@@ -18,6 +18,8 @@ export interface ManagedProcess {
 export interface StartOptions {
   logFile: string;
   env?: Record<string, string>;
+  /** false: the child sees only env (a Pod's container), not this process's environment. Default true. */
+  extendEnv?: boolean;
   cwd?: string;
 }
 
@@ -30,7 +32,7 @@ export function startProcess(name: string, command: string, args: string[], opts
     stdout: { file: opts.logFile, append: true },
     stderr: { file: opts.logFile, append: true },
     env: opts.env,
-    extendEnv: true,
+    extendEnv: opts.extendEnv ?? true,
     cwd: opts.cwd,
   });
   if (child.pid === undefined) {
