@@ -14,7 +14,7 @@ import { createDirectorySource } from '../sources/directory.js';
 import { ManifestError } from '../sources/manifests.js';
 import type { Source } from '../sources/types.js';
 import { Store } from '../store/snapshot.js';
-import { installedHeadersMore, installedSetMisc, modelOptionsFrom } from './options.js';
+import { installedHeadersMore, installedModsecurity, installedSetMisc, modelOptionsFrom } from './options.js';
 import { EXIT_USAGE, ExitError } from './render.js';
 import { EXIT_FAILED, type RunFlags } from './run.js';
 
@@ -37,6 +37,7 @@ export async function runController(flags: RunFlags): Promise<number> {
     nginxModulesDir: flags.nginxModulesDir,
     headersMoreModule: installedHeadersMore(flags.nginxModulesDir),
     setMiscModule: installedSetMisc(flags.nginxModulesDir),
+    modsecurityModule: installedModsecurity(flags.nginxModulesDir),
     controllerPorts: [flags.metricsPort, flags.debugPort].filter((p) => p > 0),
     endpointPushDigest: endpointPushToken === undefined ? undefined : pushTokenDigest(endpointPushToken),
   };
