@@ -27,7 +27,7 @@ FROM node:20-bookworm-slim AS runtime
 # update; the suite (bookworm, from the base image) is the pin.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter libnginx-mod-http-set-misc tini ca-certificates \
+ && apt-get install -y --no-install-recommends nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter libnginx-mod-http-set-misc libnginx-mod-http-modsecurity modsecurity-crs tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && rm -f /etc/nginx/sites-enabled/default \
  && groupadd --system --gid 10001 portico \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Portico's tests and demo need on a fresh Debian machine: nginx, its Lua module and openssl from Debian's
+# Installs what Portico's tests and demo need on a fresh Debian machine: nginx, its modules (Lua, ModSecurity...) and openssl from Debian's
 # packages, then the npm packages (npm ci) and the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,10 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -e /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so ] || need+=(libnginx-mod-http-headers-more-filter)
 # Debian's set-misc module (with NDK): auth-signin's rd= is URL-escaped with it, as ingress-nginx escapes it.
 [ -e /usr/lib/nginx/modules/ngx_http_set_misc_module.so ] || need+=(libnginx-mod-http-set-misc)
+# Debian's ModSecurity module (libmodsecurity 3): enable-modsecurity, loaded only when a config asks for it.
+[ -e /usr/lib/nginx/modules/ngx_http_modsecurity_module.so ] || need+=(libnginx-mod-http-modsecurity)
+# Debian's OWASP Core Rule Set: enable-owasp-core-rules and the ConfigMap's enable-owasp-modsecurity-crs.
+[ -e /usr/share/modsecurity-crs/rules ] || need+=(modsecurity-crs)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

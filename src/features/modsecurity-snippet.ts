@@ -414,19 +414,16 @@ function checkActions(value: string, opts: { update?: boolean } = {}): { reason?
 
 /** SecRule VARIABLES OPERATOR [ACTIONS] or SecAction ACTIONS, with the id rules ModSecurity enforces at load. */
 function checkRule(directive: 'SecRule' | 'SecAction', args: string[], chained: boolean): { id: number | undefined; chain: boolean } | { reason: string } {
-  let actions: string | undefined;
+  let actions: string;
   if (directive === 'SecRule') {
-    if (args.length < 2 || args.length > 3) return { reason: 'SecRule takes VARIABLES "OPERATOR" "ACTIONS"' };
+    // libmodsecurity 3 wants the actions even on a chained rule ("t:none" when it needs none).
+    if (args.length !== 3) return { reason: 'SecRule takes VARIABLES "OPERATOR" "ACTIONS"' };
     const reason = checkVariables(unquote(args[0]!)) ?? checkOperator(unquote(args[1]!));
     if (reason) return { reason: `SecRule: ${reason}` };
-    actions = args[2] === undefined ? undefined : unquote(args[2]);
+    actions = unquote(args[2]!);
   } else {
     if (args.length !== 1) return { reason: 'SecAction takes "ACTIONS"' };
     actions = unquote(args[0]!);
-  }
-  if (actions === undefined) {
-    if (!chained) return { reason: `${directive} needs actions with an id` };
-    return { id: undefined, chain: false };
   }
   const checked = checkActions(actions);
   if (checked.reason) return { reason: `${directive}: ${checked.reason}` };

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { installedCoreRuleSet, installedModsecurity } from '../../src/cli/options.js';
 import { DEFAULT_MODEL_OPTIONS } from '../../src/model/types.js';
 import type { KubeObject } from '../../src/store/types.js';
-import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
+import { INGRESS_CLASS, renderChecked, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
 import { configMap, CONFIGMAP_REF, singleIngress } from './compat-objects.js';
 
 const P = 'nginx.ingress.kubernetes.io';
@@ -134,6 +134,37 @@ describe('ingress-nginx annotations/modsecurity/modsecurity.go', () => {
   // Issue 14: SecRuleRemoveByTag / SecRuleRemoveById in a snippet lift the Core Rule Set's rules for that Ingress.
   test('SecRuleRemoveByTag and SecRuleRemoveById lift Core Rule Set rules', async () => {
     expect((await s.get(host('crs-removed'), XSS)).status).toBe(200);
+  });
+
+  // Portico: what the allowlist accepts loads (nginx -t with the module and the Core Rule Set; a bad rule fails it).
+  test('every kind of directive the allowlist accepts passes nginx -t beside the Core Rule Set', async () => {
+    const snippet = [
+      'SecRuleEngine On',
+      'SecRequestBodyAccess On',
+      'SecAuditEngine RelevantOnly',
+      'SecAuditLogParts ABIJDEFHZ',
+      'SecAuditLog /dev/stdout',
+      'SecAuditLogFormat JSON',
+      'SecAuditLogRelevantStatus "^(?:5|4(?!04))"',
+      'SecResponseBodyMimeType text/plain text/html',
+      'SecRuleRemoveById 920350 942100-942999',
+      'SecRuleRemoveByTag "attack-sqli"',
+      'SecRuleUpdateTargetById 941100 "!ARGS:password"',
+      'SecRule REQUEST_URI "@beginsWith /api" \\',
+      '    "id:1000,phase:1,pass,nolog,ctl:ruleRemoveById=941100"',
+      `SecRule ARGS "@rx (?i)union\\s+select" "id:108,phase:2,deny,status:403,t:none,t:urlDecodeUni,chain"`,
+      '  SecRule REMOTE_ADDR "!@ipMatch 10.0.0.0/8,192.168.1.1" "t:none"',
+      'SecAction "id:1001,phase:1,pass,nolog,setvar:tx.paranoia_level=2"',
+      'SecRuleUpdateActionById 1001 "nolog"',
+      `SecRule ARGS:/^id_/ "@detectSQLi" "id:1002,phase:2,block,capture,logdata:'%{MATCHED_VAR}',setvar:tx.anomaly_score=+5,expirevar:ip.x=60,skipAfter:END"`,
+      'SecMarker END',
+    ].join('\n');
+    const { model } = await renderChecked(
+      [...base, ing('all-kinds', { [`${P}/enable-modsecurity`]: 'true', [`${P}/enable-owasp-core-rules`]: 'true', [`${P}/modsecurity-snippet`]: snippet })],
+      modules,
+    );
+    expect(model.rejections).toEqual([]);
+    expect(model.files.find((f) => f.path.startsWith('modsecurity/default_all-kinds.'))?.content).toContain('SecMarker END');
   });
 
   describe('with the ConfigMap', () => {
