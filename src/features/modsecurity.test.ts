@@ -54,6 +54,10 @@ describe('modsecurity annotations', () => {
     expect(parse({ 'enable-modsecurity': 'true', 'modsecurity-transaction-id': '$request_id"; include /etc/passwd; #' }).error?.annotation).toBe('modsecurity-transaction-id');
     expect(parse({ 'enable-modsecurity': 'true', 'modsecurity-snippet': "SecRuleEngine On';\ninclude /etc/passwd;" }).error?.annotation).toBe('modsecurity-snippet');
     expect(parse({ 'enable-modsecurity': 'yes' }).error?.annotation).toBe('enable-modsecurity');
+    // A variable nginx does not have would fail nginx -t for every Ingress: refused.
+    expect(parse({ 'enable-modsecurity': 'true', 'modsecurity-transaction-id': '$pwn$request_id' }).error?.message).toMatch(/\$pwn is not a variable/);
+    expect(parse({ 'enable-modsecurity': 'true', 'modsecurity-transaction-id': 'a}$' }).error?.annotation).toBe('modsecurity-transaction-id');
+    expect(parse({ 'enable-modsecurity': 'true', 'modsecurity-transaction-id': 'tx-${request_id}-$http_x_trace' }).result?.transactionId).toBe('tx-${request_id}-$http_x_trace');
   });
 
   test("ConfigMap keys: typed, a refused snippet keeps the default", () => {

@@ -59,8 +59,13 @@ declare module '../model/config.js' {
 
 const NONE: ModsecurityAnnotation = { off: false, on: false, rulesFiles: [], transactionId: undefined };
 
-/** nginx variables and the characters ingress-nginx's NGINXVariable pattern allows around them (no quotes, spaces, `;`). */
+/** Text and nginx variables, as ingress-nginx's NGINXVariable pattern allows (no quotes, spaces, `;`). */
 const TRANSACTION_ID_RE = /^[A-Za-z0-9_$.{}-]{1,128}$/;
+/**
+ * The variables it may name: ones every request has (an unknown one fails nginx -t, and with it every
+ * Ingress's update). Request headers ($http_*) always exist.
+ */
+const TRANSACTION_ID_VARIABLES = /^(request_id|remote_addr|remote_port|connection|connection_requests|msec|pid|host|hostname|server_name|server_addr|server_port|time_iso8601|time_local|request_uri|uri|http_[a-z0-9_]{1,64}|portico_request_id)$/;
 
 const FOLDER = 'modsecurity';
 
@@ -150,8 +155,16 @@ function parseGlobalSnippet(globals: ModsecurityGlobals, value: string): string 
 function transactionId(input: AnnotationInput): string | undefined {
   const raw = input.get('modsecurity-transaction-id');
   if (raw === undefined || raw.trim() === '') return undefined;
-  if (!TRANSACTION_ID_RE.test(raw.trim())) throw new AnnotationError('modsecurity-transaction-id', 'must be nginx variables and letters, digits, "_", ".", "-" (e.g. $request_id)');
-  return raw.trim();
+  const value = raw.trim();
+  if (!TRANSACTION_ID_RE.test(value)) throw new AnnotationError('modsecurity-transaction-id', 'must be nginx variables and letters, digits, "_", ".", "-" (e.g. $request_id)');
+  // Each `$name` or `${name}`; a `$` or brace anywhere else is refused.
+  const rest = value.replace(/\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z0-9_]+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+    const name = braced ?? bare!;
+    if (!TRANSACTION_ID_VARIABLES.test(name)) throw new AnnotationError('modsecurity-transaction-id', `$${name} is not a variable it may use (request_id, remote_addr, msec, host, http_*...)`);
+    return '';
+  });
+  if (/[${}]/.test(rest)) throw new AnnotationError('modsecurity-transaction-id', 'a "$" must start a variable name, and braces may only surround one');
+  return value;
 }
 
 /** The annotation's snippet, unless the ConfigMap's allow-snippet-annotations is "false" (then ignored, as ingress-nginx). */
