@@ -118,7 +118,7 @@ export function installedModsecurity(modulesDir: string): string | undefined {
 }
 
 /** Where Debian's modsecurity-crs puts the Core Rule Set: the files an operator edits, and the rules. */
-export const CORE_RULE_SET_DIRS = { config: '/etc/modsecurity/crs', rules: '/usr/share/modsecurity-crs/rules' };
+const CORE_RULE_SET_DIRS = { config: '/etc/modsecurity/crs', rules: '/usr/share/modsecurity-crs/rules' };
 
 /**
  * The Core Rule Set's files in the order Debian's loader (owasp-crs.load) names them: crs-setup.conf, the

@@ -121,11 +121,11 @@ function stateFile(options: ModelOptions, owner: string, content: string): State
   return { path, content, mode: 0o600, absolute: `${options.stateDir.replace(/\/+$/, '')}/${path}` };
 }
 
-export function recommendedFile(options: ModelOptions): StateFile & { absolute: string } {
+function recommendedFile(options: ModelOptions): StateFile & { absolute: string } {
   return stateFile(options, 'recommended', recommendedConfig(options.stateDir));
 }
 
-export function coreRuleSetFile(options: ModelOptions): (StateFile & { absolute: string }) | undefined {
+function coreRuleSetFile(options: ModelOptions): (StateFile & { absolute: string }) | undefined {
   return options.coreRuleSet && options.coreRuleSet.length > 0 ? stateFile(options, 'owasp-crs', coreRuleSetConfig(options.coreRuleSet)) : undefined;
 }
 
