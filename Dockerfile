@@ -33,7 +33,7 @@ FROM debian:bookworm-slim AS runtime
 # update; the suite (bookworm, from the base image) is the pin.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter libnginx-mod-http-set-misc openssl tini \
+ && apt-get install -y --no-install-recommends nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter libnginx-mod-http-set-misc libnginx-mod-http-modsecurity modsecurity-crs openssl tini \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && rm -f /etc/nginx/sites-enabled/default \
  && groupadd --system --gid 10001 portico \

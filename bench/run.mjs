@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: every Portico benchmark, each figure measured in the same run as its baseline.
 // Prints a table and writes bench/results.md. BENCH_QUICK=1 runs a short smoke version (smaller N, fewer
-// rounds); BENCH_ONLY=render,dataplane,sync,big,knownbad runs a subset; BENCH_OUT=FILE writes the results elsewhere. Needs `npm run build` first, nginx, wrk, openssl.
+// rounds); BENCH_ONLY=render,dataplane,waf,sync,big,knownbad runs a subset; BENCH_OUT=FILE writes the results elsewhere. Needs `npm run build` first, nginx, wrk, openssl.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { bigBench, knownBadBench, syncSmallBench } from './controller.mjs';
 import { dataplaneBench } from './dataplane.mjs';
+import { wafBench } from './waf.mjs';
 import { CLI, NGINX, QUICK, ROOT, run, startBackend } from './lib/proc.mjs';
 import { renderBench } from './render.mjs';
 
@@ -89,6 +90,7 @@ async function main() {
   };
   await attempt('render', '1. render', () => renderBench(log));
   await attempt('dataplane', '4. data plane', () => dataplaneBench(log));
+  await attempt('waf', '4b. data plane, WAF', () => wafBench(log));
   const backend = await startBackend();
   try {
     await attempt('sync', '2. incremental sync (small)', () => syncSmallBench(log, backend));
@@ -142,6 +144,10 @@ How each figure is measured:
   access log) and against the backend directly; also the same route served by \`portico run --dynamic-endpoints\`
   (a Lua balancer on the upstream), in the same alternating rounds. Backend for every benchmark: nginx itself, one worker,
   \`return 200 "ok"\`, no access log (so the backend is not what is measured).
+- **4b. data plane, WAF**: \`wrk -t1 -c50\` on GET / of two hosts in one rendered config, same backend: one plain,
+  one with \`enable-modsecurity\`, \`enable-owasp-core-rules\` and \`modsecurity-snippet: SecRuleEngine On\` (Debian's
+  libmodsecurity 3.0 and Core Rule Set 3.3, paranoia level 1), alternating rounds; before measuring, the WAF host
+  answers 403 to \`?q=<script>alert(1)</script>\` and the plain host 200.
 - **5. controller**: CPU (user+sys from /proc, as % of one core) and RSS of the controller's node process
   (nginx excluded), 10 s at idle and during the churn of benchmark 3.
 `;

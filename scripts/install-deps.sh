@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Portico's tests and demo need on a fresh Debian machine: nginx, its Lua module, openssl and chromium
-# (the audit report's browser test) from Debian's packages, then the npm packages (npm ci) and the build. Safe to run again.
+# Installs what Portico's tests and demo need on a fresh Debian machine: nginx, its modules (Lua, ModSecurity...), openssl and
+# chromium (the audit report's browser test) from Debian's packages, then the npm packages (npm ci) and the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,10 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -e /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so ] || need+=(libnginx-mod-http-headers-more-filter)
 # Debian's set-misc module (with NDK): auth-signin's rd= is URL-escaped with it, as ingress-nginx escapes it.
 [ -e /usr/lib/nginx/modules/ngx_http_set_misc_module.so ] || need+=(libnginx-mod-http-set-misc)
+# Debian's ModSecurity module (libmodsecurity 3): enable-modsecurity, loaded only when a config asks for it.
+[ -e /usr/lib/nginx/modules/ngx_http_modsecurity_module.so ] || need+=(libnginx-mod-http-modsecurity)
+# Debian's OWASP Core Rule Set: enable-owasp-core-rules and the ConfigMap's enable-owasp-modsecurity-crs.
+[ -e /usr/share/modsecurity-crs/rules ] || need+=(modsecurity-crs)
 # Debian's chromium: test/cli-audit.test.ts opens `portico audit --format html` in it, headless (about 130
 # packages, 530 MB installed, 2 minutes to install here with apt-get update).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

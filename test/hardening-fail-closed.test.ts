@@ -39,9 +39,8 @@ const ASKING: Array<[string, string, Record<string, string>?]> = [
   ['proxy-ssl-verify-depth', '2', BACKEND_CLIENT],
   ['proxy-ssl-name', 'backend.internal', BACKEND_CLIENT],
   ['proxy-ssl-protocols', 'TLSv1.3', BACKEND_CLIENT],
-  ['enable-modsecurity', 'true'],
-  ['enable-owasp-core-rules', 'true'],
-  ['modsecurity-snippet', 'SecRuleEngine On'],
+  // ModSecurity's own keys are enforced (features/modsecurity.ts); a modsecurity-* key Portico does not know is not.
+  ['modsecurity-audit-log', '/var/log/modsec_audit.log'],
   ['auth-snippet', 'proxy_set_header X-Tenant a;'],
   ['global-rate-limit', '100'],
 ];
@@ -60,11 +59,12 @@ function manifests(backends: Backends): KubeObject[] {
     annotated('off', 'off.closed.test', {
       'auth-tls-verify-client': 'off',
       'proxy-ssl-verify': 'off',
-      'enable-modsecurity': 'false',
       'auth-tls-pass-certificate-to-upstream': 'false',
     }),
     // Without auth-tls-secret / proxy-ssl-secret ingress-nginx applies neither family: nothing is asked for.
     annotated('no-secret', 'no-secret.closed.test', { 'auth-tls-verify-client': 'on', 'auth-tls-verify-depth': '2', 'proxy-ssl-verify': 'on' }),
+    // The scenario has no ModSecurity module (ModelOptions.modsecurityModule unset), as a machine without it.
+    annotated('waf', 'waf.closed.test', { 'enable-modsecurity': 'true', 'modsecurity-snippet': 'SecRuleEngine On' }),
     annotated('legacy', 'legacy.closed.test', { 'enable-opentelemetry': 'true', 'mirror-target': 'http://mirror.test/', 'limit-whitelist': '10.0.0.0/8' }),
   ];
 }
@@ -118,8 +118,16 @@ describe('protections Portico does not enforce fail closed (real nginx)', () => 
     expect([r.status, r.echo?.service]).toEqual([200, 'app']);
     expect(rejectionsOf('off')).toEqual([]);
     expect(s.model.warnings.filter((w) => w.ingress?.name === 'off').map((w) => w.message)).toEqual([
-      `annotations ${['auth-tls-pass-certificate-to-upstream', 'auth-tls-verify-client', 'enable-modsecurity', 'proxy-ssl-verify'].map((k) => `${PREFIX}/${k}`).join(', ')} are not supported by Portico and are ignored`,
+      `annotations ${['auth-tls-pass-certificate-to-upstream', 'auth-tls-verify-client', 'proxy-ssl-verify'].map((k) => `${PREFIX}/${k}`).join(', ')} are not supported by Portico and are ignored`,
     ]);
+  });
+
+  test('enable-modsecurity without the ModSecurity module installed rejects the Ingress with the reason; nginx still starts', async () => {
+    expect((await s.get('waf.closed.test', '/')).status).toBe(404);
+    expect(rejectionsOf('waf')).toEqual([
+      `metadata.annotations[${PREFIX}/enable-modsecurity]: the ModSecurity module is not installed (Debian package libnginx-mod-http-modsecurity); the Ingress is not served rather than served without it`,
+    ]);
+    expect(s.conf).not.toMatch(/modsecurity/i);
   });
 
   test('unsupported keys that protect nothing are one warning per Ingress, keys sorted', async () => {

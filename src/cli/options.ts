@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DEFAULT_MANIFEST_NAMESPACE } from '../sources/default-namespace.js';
-import { headersMoreModulePath, luaModules, setMiscModulePath } from '../model/dynamic-endpoints.js';
+import { headersMoreModulePath, luaModules, modsecurityModulePath, setMiscModulePath } from '../model/dynamic-endpoints.js';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../model/types.js';
 import type { LogFormat, LogLevel } from '../log.js';
 
@@ -114,6 +114,8 @@ export function modelOptionsFrom(flags: CommonFlags): ModelOptions {
     headersMoreModule: installedHeadersMore(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
     setMiscModule: installedSetMisc(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
     luaModule: installedLua(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
+    modsecurityModule: installedModsecurity(DEFAULT_MODEL_OPTIONS.nginxModulesDir!),
+    coreRuleSet: installedCoreRuleSet(),
   };
 }
 
@@ -136,6 +138,37 @@ export function installedSetMisc(modulesDir: string): string | undefined {
 export function installedLua(modulesDir: string): string | undefined {
   const { ndkModule, luaModule } = luaModules(modulesDir);
   return existsSync(luaModule) && existsSync(ndkModule) ? luaModule : undefined;
+}
+
+/** The ModSecurity module's path when it is installed in modulesDir (Debian's libnginx-mod-http-modsecurity). */
+export function installedModsecurity(modulesDir: string): string | undefined {
+  const path = modsecurityModulePath(modulesDir);
+  return existsSync(path) ? path : undefined;
+}
+
+/** Where Debian's modsecurity-crs puts the Core Rule Set: the files an operator edits, and the rules. */
+const CORE_RULE_SET_DIRS = { config: '/etc/modsecurity/crs', rules: '/usr/share/modsecurity-crs/rules' };
+
+/**
+ * The Core Rule Set's files in the order Debian's loader (owasp-crs.load) names them: crs-setup.conf, the
+ * exclusions before, every rule file in name order, the exclusions after. Undefined when it is not installed.
+ */
+export function installedCoreRuleSet(dirs = CORE_RULE_SET_DIRS): string[] | undefined {
+  const setup = `${dirs.config}/crs-setup.conf`;
+  let rules: string[];
+  try {
+    rules = readdirSync(dirs.rules).filter((f) => f.endsWith('.conf')).sort();
+  } catch {
+    return undefined;
+  }
+  if (!existsSync(setup) || rules.length === 0) return undefined;
+  const optional = (name: string) => (existsSync(`${dirs.config}/${name}`) ? [`${dirs.config}/${name}`] : []);
+  return [
+    setup,
+    ...optional('REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf'),
+    ...rules.map((f) => `${dirs.rules}/${f}`),
+    ...optional('RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf'),
+  ];
 }
 
 /** The headers-more module's path when it is installed in modulesDir (server-tokens "false" needs it to drop the Server header). */

@@ -14,7 +14,7 @@ import { ManifestError } from '../sources/manifests.js';
 import type { Source } from '../sources/source.js';
 import { composeSyncLoop } from './compose.js';
 import { EXIT_FAILED, EXIT_USAGE, ExitError } from './exit.js';
-import { installedHeadersMore, installedLua, installedSetMisc, modelOptionsFrom, type RunFlags } from './options.js';
+import { installedHeadersMore, installedLua, installedModsecurity, installedSetMisc, modelOptionsFrom, type RunFlags } from './options.js';
 
 /** Runs until SIGTERM/SIGINT (exit 0 after nginx quit gracefully) or until nginx cannot be kept up (1). */
 export async function runController(flags: RunFlags): Promise<number> {
@@ -36,6 +36,7 @@ export async function runController(flags: RunFlags): Promise<number> {
     headersMoreModule: installedHeadersMore(flags.nginxModulesDir),
     setMiscModule: installedSetMisc(flags.nginxModulesDir),
     luaModule: installedLua(flags.nginxModulesDir),
+    modsecurityModule: installedModsecurity(flags.nginxModulesDir),
     controllerPorts: [flags.metricsPort, flags.debugPort].filter((p) => p > 0),
     endpointPushDigest: endpointPushToken === undefined ? undefined : pushTokenDigest(endpointPushToken),
   };

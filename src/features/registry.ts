@@ -14,6 +14,7 @@ import { customHttpErrorsFeature } from './custom-http-errors.js';
 import { AnnotationError, type AcceptedContext, type AnnotationInput, type Feature, type FinishContext, type HostFacts, type PathFacts, type ResolveContext, type UpstreamChoice } from './feature.js';
 import { forwardedHeadersFeature } from './forwarded-headers.js';
 import { loadBalanceFeature } from './load-balance.js';
+import { modsecurityFeature } from './modsecurity.js';
 import { proxyFeature } from './proxy.js';
 import { rateLimitFeature } from './rate-limit.js';
 import { redirectFeature } from './redirect.js';
@@ -46,6 +47,7 @@ export const FEATURES: Features = {
   authExternal: authUrlFeature,
   cors: corsFeature,
   rateLimit: rateLimitFeature,
+  modsecurity: modsecurityFeature,
   snippets: snippetFeature,
   appRoot: appRootFeature,
   sslRedirect: sslRedirectFeature,
@@ -257,8 +259,6 @@ const UNENFORCED_PROTECTION: ReadonlyArray<{ key: string; what: string; off?: re
   { key: 'proxy-ssl-verify', what: 'verification of the HTTPS backend', off: ['off'] },
   { key: 'proxy-ssl-server-name', what: 'SNI towards the HTTPS backend', off: ['off'] },
   { key: 'proxy-ssl-', what: 'TLS settings towards the HTTPS backend' },
-  { key: 'enable-modsecurity', what: 'the ModSecurity web application firewall', off: ['false'] },
-  { key: 'enable-owasp-core-rules', what: 'the OWASP core rules of ModSecurity', off: ['false'] },
   { key: 'modsecurity-', what: 'the ModSecurity web application firewall' },
   // Directives added to the external-auth subrequest: without them the auth service may decide otherwise.
   { key: 'auth-snippet', what: 'directives of the external authentication request' },

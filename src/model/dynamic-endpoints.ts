@@ -20,6 +20,11 @@ export function setMiscModulePath(modulesDir: string): string {
   return `${modulesDir.replace(/\/+$/, '')}/ngx_http_set_misc_module.so`;
 }
 
+/** Debian's libnginx-mod-http-modsecurity in modulesDir (enable-modsecurity needs it). */
+export function modsecurityModulePath(modulesDir: string): string {
+  return `${modulesDir.replace(/\/+$/, '')}/ngx_http_modsecurity_module.so`;
+}
+
 /** Dynamic endpoints are pushed through the loopback status server, so they need it. */
 export function dynamicEndpointsOn(options: ModelOptions): boolean {
   return options.dynamicEndpoints === true && (options.statusPort ?? 0) > 0;

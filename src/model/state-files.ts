@@ -15,4 +15,4 @@ export function contentAddressedPath(folder: string, owner: string, extension: s
 }
 
 /** The folders below the state dir that hold StateFiles: what a config does not use there is removed after it is in force. */
-export const STATE_FILE_FOLDERS = ['certs', 'auth', 'lua'] as const;
+export const STATE_FILE_FOLDERS = ['certs', 'auth', 'lua', 'modsecurity'] as const;

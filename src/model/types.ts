@@ -59,6 +59,16 @@ export interface ModelOptions {
    */
   luaModule?: string;
   /**
+   * The ModSecurity module (Debian's libnginx-mod-http-modsecurity), when the CLI found it: enable-modsecurity
+   * needs it (features/modsecurity.ts). Unset: Ingresses that ask for ModSecurity are rejected, never served without it.
+   */
+  modsecurityModule?: string;
+  /**
+   * The OWASP Core Rule Set's files in load order (Debian's modsecurity-crs: its setup, exclusions and rules), when
+   * the CLI found them. Unset: Ingresses that ask for the Core Rule Set are rejected.
+   */
+  coreRuleSet?: string[];
+  /**
    * Loopback endpoint addresses (127.0.0.0/8, ::1) are served: set for directory mode (`--manifests`, the
    * operator's own files); unset for the Kubernetes API, where tenants write EndpointSlices and Kubernetes
    * refuses such addresses itself (model/endpoint-addresses.ts).

@@ -29,6 +29,8 @@ export interface RenderView {
   clearServerHeader: { module: string } | undefined;
   /** auth-signin with an escaped rd=: the set-misc module and NDK (loaded once, also by `lua`). */
   setMisc: { ndkModule: string; module: string } | undefined;
+  /** ModSecurity (features/modsecurity.ts): loaded only when a location or the ConfigMap turns it on. */
+  modsecurity: { module: string } | undefined;
   /** Dynamic endpoints (nginx/portico_endpoints.lua): the modules to load and where the Lua code is. */
   lua: { ndkModule: string; luaModule: string; packagePath: string } | undefined;
   /** The access log's format when it is not nginx's `combined` as is: log-format-upstream and/or an escape. */
@@ -61,6 +63,7 @@ function viewOf(model: NginxModel): RenderView {
     serverNamesHashBucketSize: serverNamesHashBucketSize(model.servers.flatMap((s) => (s.wwwRedirect ? [...s.serverNames, s.wwwRedirect.from] : s.serverNames))),
     listenIpv6: model.options.ipv6 === true && !model.config.disableIpv6,
     setMisc: escapeRedirect ? { ndkModule: modules.ndkModule, module: model.options.setMiscModule! } : undefined,
+    modsecurity: model.options.modsecurityModule && model.modules?.includes('modsecurity') ? { module: model.options.modsecurityModule } : undefined,
     clearServerHeader: !model.config.serverTokens && model.options.headersMoreModule ? { module: model.options.headersMoreModule } : undefined,
     lua: dynamicEndpointsOn(model.options)
       ? {
