@@ -84,6 +84,13 @@ describe('the image: its entrypoint as uid 10001 on a read-only root file system
       }),
     ]);
 
+    // The WAF: Debian's ModSecurity module and Core Rule Set in the image, blocking (SecRuleEngine On).
+    await writeManifest('30-waf.yaml', [
+      simpleIngress('waf', 'waf.test', [['/', 'app']], {
+        annotations: { [`${P}/enable-modsecurity`]: 'true', [`${P}/enable-owasp-core-rules`]: 'true', [`${P}/modsecurity-snippet`]: 'SecRuleEngine On' },
+      }),
+    ]);
+
     ports = { http: await freePort(), https: await freePort(), metrics: await freePort(), status: await freePort(), debug: await freePort() };
     ctr = await runContainer({
       image,
@@ -195,6 +202,11 @@ describe('the image: its entrypoint as uid 10001 on a read-only root file system
     expect(writable.filter((d) => d !== STATE && !d.startsWith(`${STATE}/`))).toEqual([]);
     // What nginx writes is there: its pid, logs and temp paths.
     expect(writable).toEqual(expect.arrayContaining([STATE, `${STATE}/logs`, `${STATE}/tmp`]));
+  });
+
+  test('the WAF in the image: with the Core Rule Set and SecRuleEngine On, a script in the query answers 403 and a plain request reaches the backend', async () => {
+    await waitForBackend('waf.test', '/', 'alpha');
+    expect((await get('waf.test', '/?q=<script>alert(1)</script>')).status).toBe(403);
   });
 
   test("the image's nginx modules are exactly install-deps.sh's, with NDK, and all of them are loaded", async () => {
