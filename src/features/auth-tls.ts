@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { contentAddressedPath } from '../model/state-files.js';
 import { type Backend, type IngressRef, refString, type Server } from '../model/types.js';
-import { checkNamespace, checkObjectName, describeBadChar, objectFileStem, parseBool } from '../model/validate.js';
+import { checkNamespace, checkObjectName, objectFileStem, parseBool } from '../model/validate.js';
 import { AnnotationError, type AnnotationInput, fallBack, type Feature } from './feature.js';
 
 /**
@@ -75,12 +75,15 @@ const KEYS = ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-dept
  * Nothing else: no backslash, `$`, `^`, quotes, braces, `;`, `#`, `[` or `?`, so the regex can only be
  * literals, wildcards and alternatives, and reaches nginx.conf as one quoted string.
  */
-const MATCH_CN_RE = /^CN=[A-Za-z0-9 ._~/*|()=,@-]*$/;
-
 export function checkMatchCn(value: string): string | undefined {
   if (value.length > 1024) return 'longer than 1024 characters';
   if (!value.startsWith('CN=')) return 'must start with "CN=", as in ingress-nginx (e.g. CN=client or CN=(client-a|client-b))';
-  if (!MATCH_CN_RE.test(value)) return `${describeBadChar(value)}; a pattern holds names, ".", "*", "|" and "( )" only`;
+  const bad = /[^A-Za-z0-9 ._~/*|()=,@-]/.exec(value);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!;
+    const shown = code < 0x20 || code > 0x7e ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : JSON.stringify(bad[0]);
+    return `character ${shown} is not allowed; a pattern holds names, ".", "*", "|" and "( )" only`;
+  }
   // A quantifier after a group ("(a*)*") can take exponential time on a long subject name.
   if (/\)\*/.test(value)) return '"*" after ")" is not allowed';
   if (/\(\*/.test(value)) return '"(*" is not allowed';
