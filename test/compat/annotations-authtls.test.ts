@@ -4,7 +4,7 @@
 // As in the e2e framework's CreateIngressMASecret, one Secret holds tls.crt, tls.key and ca.crt.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { KubeObject } from '../../src/store/types.js';
-import { makeCertificateAuthority, signCertificate, type TestCertificate } from '../support/certs.js';
+import { makeCertificateAuthority, makeRevocationList, signCertificate, type TestCertificate } from '../support/certs.js';
 import { INGRESS_CLASS, serviceFor, startBackends, startScenario, type Backends, type Scenario } from '../support/scenario.js';
 import { singleIngress } from './compat-objects.js';
 
@@ -111,6 +111,7 @@ describe('auth-tls in Portico: what ingress-nginx documents, and failing closed'
   let backends: Backends;
   let s: Scenario;
   let client: TestCertificate;
+  let revokedClient: TestCertificate;
   let foreignClient: TestCertificate;
   let base: KubeObject[];
   const ingress = (annotations: Record<string, string>, name = 'authtls', created = '2026-01-01T00:00:00Z', path = '/'): KubeObject => {
@@ -128,8 +129,11 @@ describe('auth-tls in Portico: what ingress-nginx documents, and failing closed'
     client = await signCertificate(ca, '/CN=authtls/O=Portico Test');
     const foreignCa = await makeCertificateAuthority('Another CA');
     foreignClient = await signCertificate(foreignCa, '/CN=authtls');
+    revokedClient = await signCertificate(ca, '/CN=revoked');
+    const crl = await makeRevocationList(ca, [revokedClient]);
     base = [
       INGRESS_CLASS,
+      caSecret('with-crl', { ca: ca.cert, crl }),
       ...serviceFor(NS, 'echo', [backends.by.echo!]),
       caSecret(HOST, { tls: server, ca: ca.cert }),
       caSecret('other-ca', { ca: foreignCa.cert }),
@@ -162,6 +166,24 @@ describe('auth-tls in Portico: what ingress-nginx documents, and failing closed'
     expect(r.echo?.headers['ssl-client-verify']).toMatch(/^FAILED/);
     const none = await s.getTls(HOST, '/');
     expect([none.status, none.echo?.headers['ssl-client-verify']]).toEqual([200, 'NONE']);
+  });
+
+  test('ca.crl: a revoked certificate gets 400, the others still 200 (ingress-nginx documents ca.crl beside ca.crt)', async () => {
+    await s.update([...base, ingress({ [secretKey]: `${NS}/with-crl` })]);
+    expect(serverBlock(s.conf, HOST)).toMatch(/ssl_crl "[^"]+\/certs\/[^"]+\.crl\.pem";/);
+    expect((await s.getTls(HOST, '/', tlsWith(revokedClient))).status).toBe(400);
+    expect((await s.getTls(HOST, '/', tlsWith(client))).status).toBe(200);
+  });
+
+  test('an Ingress of another namespace on the host gets a rejection for auth-tls-secret; the owner\'s check applies to the host', async () => {
+    const foreign = singleIngress('tenant', HOST, 'echo', { namespace: 'other', path: '/tenant', annotations: { [secretKey]: 'other/ca' } });
+    foreign.metadata!.creationTimestamp = '2026-03-01T00:00:00Z';
+    const otherCa: KubeObject = { ...caSecret('ca', { ca: (await makeCertificateAuthority('Tenant CA')).cert }), metadata: { name: 'ca', namespace: 'other' } } as KubeObject;
+    const model = await s.update([...base, otherCa, ...serviceFor('other', 'echo', [backends.by.echo!]), ingress({ [secretKey]: `${NS}/${HOST}` }), foreign]);
+    expect(model.rejections).toContainEqual(expect.objectContaining({ ingress: { namespace: 'other', name: 'tenant' }, field: `metadata.annotations[${secretKey}]`, whole: false }));
+    expect(serverBlock(s.conf, HOST).match(/ssl_client_certificate/g)).toHaveLength(1);
+    expect((await s.getTls(HOST, '/', tlsWith(client))).status).toBe(200);
+    expect((await s.getTls(HOST, '/tenant')).status).toBe(400);
   });
 
   test('plain http to a verify-client on host gets 400 too (no certificate can be checked there)', async () => {

@@ -61,3 +61,20 @@ export async function signCertificate(ca: TestAuthority, subject: string, opts: 
   ]);
   return { cert: await readFile(join(dir, 'cert.pem'), 'utf8'), key: await readFile(join(dir, 'key.pem'), 'utf8') };
 }
+
+/** A real CRL from openssl, signed by `ca`, that revokes `revoked` (each certificate `ca` signed). */
+export async function makeRevocationList(ca: TestAuthority, revoked: TestCertificate[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'portico-crl-'));
+  const config = join(dir, 'ca.cnf');
+  await writeFile(join(dir, 'index.txt'), '');
+  await writeFile(join(dir, 'crlnumber'), '01\n');
+  await writeFile(config, `[ca]\ndefault_ca = test\n[test]\ndatabase = ${join(dir, 'index.txt')}\ncrlnumber = ${join(dir, 'crlnumber')}\ndefault_md = sha256\ndefault_crl_days = 30\n`);
+  const ca_ = ['-config', config, '-keyfile', join(ca.dir, 'ca.key'), '-cert', join(ca.dir, 'ca.crt')];
+  for (const [i, c] of revoked.entries()) {
+    const file = join(dir, `revoked-${i}.pem`);
+    await writeFile(file, c.cert);
+    await execa('openssl', ['ca', ...ca_, '-revoke', file]);
+  }
+  await execa('openssl', ['ca', ...ca_, '-gencrl', '-out', join(dir, 'crl.pem')]);
+  return readFile(join(dir, 'crl.pem'), 'utf8');
+}
