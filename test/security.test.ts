@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import type { KubeObject } from '../src/store/types.js';
 import { CORPUS_NS, hostileCases, ingress, PREFIX, type HostileCase } from './fixtures/hostile-ingresses.js';
 import { basic, shaHash } from './support/auth.js';
+import { makeCertificateAuthority } from './support/certs.js';
 import { request } from './support/http.js';
 import { nginxTest, startNginx, type RunningNginx } from './support/nginx.js';
 import { freePort } from './support/processes.js';
@@ -47,7 +48,10 @@ describe('security corpus through portico render and a real nginx', () => {
       ingress({ name: 'good-snippet', namespace: 'default', host: 'snippet.good.test', annotations: { 'configuration-snippet': 'add_header X-Good-Snippet "yes" always;' } }),
       // Hostile Secret content is not config text, and it must not open the door either: its lines are left out.
       ingress({ name: 'bad-htpasswd', namespace: 'default', host: 'badpw.good.test', annotations: { 'auth-type': 'basic', 'auth-secret': 'bad-htpasswd' } }),
+      // A CA Secret with hostile text around its certificate: only the parsed certificate reaches the state dir.
+      ingress({ name: 'good-mtls', namespace: 'default', host: 'mtls.good.test', annotations: { 'auth-tls-secret': 'default/client-ca' } }),
     ];
+    const ca = await makeCertificateAuthority('Corpus CA');
     const objects: KubeObject[] = [
       INGRESS_CLASS,
       ...serviceFor('default', 'app', [backends.by.app!]),
@@ -55,6 +59,8 @@ describe('security corpus through portico render and a real nginx', () => {
       secret('htpasswd', 'default', { auth: `good:${shaHash('pass')}\n` }),
       secret('htpasswd', CORPUS_NS, { auth: `good:${shaHash('pass')}\n` }),
       secret('bad-htpasswd', 'default', { auth: `good:${shaHash('pass')}\nevil:x y\n}\nssl_engine pwnsecret;\n` }),
+      secret('client-ca', CORPUS_NS, { 'ca.crt': ca.cert }),
+      secret('client-ca', 'default', { 'ca.crt': `}\nssl_engine pwnsecret;\n${ca.cert}\n# pwnsecret\n` }),
       ...goodIngresses,
       ...cases.map((c) => c.ingress),
     ];
@@ -146,6 +152,11 @@ describe('security corpus through portico render and a real nginx', () => {
     expect([cors.status, cors.headers['access-control-allow-origin']]).toEqual([200, 'https://a.good.test']);
     expect((await get('limit.good.test')).status).toBe(200);
     expect((await get('snippet.good.test')).headers['x-good-snippet']).toBe('yes');
+    // verify-client on: plain http has no certificate to check, so nginx's 400 answers.
+    expect((await get('mtls.good.test')).status).toBe(400);
+    for (const f of (await readdir(join(state, 'certs'))).filter((n) => n.endsWith('.ca.pem'))) {
+      expect(await readFile(join(state, 'certs', f), 'utf8')).not.toMatch(/pwnsecret|ssl_engine/);
+    }
   });
 
   test('hostile htpasswd lines are left out with a warning each (nobody signs in with them); the usable line still works', async () => {

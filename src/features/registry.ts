@@ -6,6 +6,7 @@ import { type Backend, type FeatureValues, type IngressRef, type Location, type 
 import { affinityFeature } from './affinity.js';
 import { appRootFeature } from './app-root.js';
 import { authBasicFeature } from './auth-basic.js';
+import { authTlsFeature } from './auth-tls.js';
 import { authUrlFeature } from './auth-url.js';
 import { backendProtocolFeature } from './backend-protocol.js';
 import { canaryFeature } from './canary.js';
@@ -44,6 +45,7 @@ export const FEATURES: Features = {
   affinity: affinityFeature,
   sourceRange: sourceRangeFeature,
   authBasic: authBasicFeature,
+  authTls: authTlsFeature,
   authExternal: authUrlFeature,
   cors: corsFeature,
   rateLimit: rateLimitFeature,
@@ -249,13 +251,6 @@ function unsupportedAnnotations(annotations: Record<string, string>, prefix: str
  * Keys ending in "-" cover the whole family (every proxy-ssl-* and modsecurity-* key, present or future).
  */
 const UNENFORCED_PROTECTION: ReadonlyArray<{ key: string; what: string; off?: readonly string[] }> = [
-  { key: 'auth-tls-secret', what: 'client-certificate authentication' },
-  { key: 'auth-tls-verify-client', what: 'client-certificate verification', off: ['off'] },
-  { key: 'auth-tls-verify-depth', what: 'client-certificate verification' },
-  { key: 'auth-tls-match-cn', what: 'client-certificate name matching' },
-  { key: 'auth-tls-error-page', what: 'client-certificate authentication' },
-  // The upstream may trust the certificate header; unset by Portico, a client could send its own.
-  { key: 'auth-tls-pass-certificate-to-upstream', what: 'the verified client certificate sent upstream', off: ['false'] },
   { key: 'proxy-ssl-verify', what: 'verification of the HTTPS backend', off: ['off'] },
   { key: 'proxy-ssl-server-name', what: 'SNI towards the HTTPS backend', off: ['off'] },
   { key: 'proxy-ssl-', what: 'TLS settings towards the HTTPS backend' },
@@ -273,11 +268,10 @@ function protectionEntry(key: string): (typeof UNENFORCED_PROTECTION)[number] | 
 
 /**
  * Families that ingress-nginx applies only when their Secret annotation is set: without it, its parsers
- * (authtls, proxyssl) return before reading the other keys, so `auth-tls-verify-client: on` alone checks
- * no certificate there either. Without the Secret those keys ask for nothing and are only ignored.
+ * (proxyssl, as authtls does) return before reading the other keys, so `proxy-ssl-verify: on` alone
+ * verifies nothing there either. Without the Secret those keys ask for nothing and are only ignored.
  */
 const NEEDS_SECRET: ReadonlyArray<{ family: string; secret: string }> = [
-  { family: 'auth-tls-', secret: 'auth-tls-secret' },
   { family: 'proxy-ssl-', secret: 'proxy-ssl-secret' },
 ];
 

@@ -18,8 +18,8 @@ export interface RequestOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
-  /** Use https with this SNI name. */
-  tls?: { servername?: string };
+  /** Use https with this SNI name, and this client certificate if given. */
+  tls?: { servername?: string; cert?: string; key?: string };
   /** Connect to this address (default 127.0.0.1). */
   address?: string;
   localAddress?: string;
@@ -58,7 +58,7 @@ export function request(opts: RequestOptions): Promise<Reply & { peerCertificate
       });
     };
     const req = opts.tls
-      ? https.request({ ...base, servername: opts.tls.servername ?? opts.host, rejectUnauthorized: false }, onResponse)
+      ? https.request({ ...base, servername: opts.tls.servername ?? opts.host, rejectUnauthorized: false, cert: opts.tls.cert, key: opts.tls.key }, onResponse)
       : http.request(base, onResponse);
     req.on('error', reject);
     req.setTimeout(10000, () => req.destroy(new Error('request timed out')));
