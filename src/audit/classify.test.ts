@@ -29,7 +29,7 @@ describe('classifyIngresses: verdicts from the model pipeline', () => {
     const report = audit([
       ingress('plain'),
       ingress('ewma', { annotations: { [`${P}/load-balance`]: 'ewma' } }),
-      ingress('mtls', { annotations: { [`${P}/auth-tls-secret`]: 'shop/ca' } }),
+      ingress('mtls', { annotations: { [`${P}/auth-snippet`]: 'return 200;' } }),
       ingress('other', { className: 'traefik' }),
     ]);
     expect(report.totals).toEqual({ total: 4, same: 1, differences: 1, rejected: 1, ignored: 1 });
@@ -45,9 +45,9 @@ describe('classifyIngresses: verdicts from the model pipeline', () => {
     const mtls = byName.get('mtls')!;
     expect(mtls.verdict).toBe('rejected');
     expect(mtls.rejections).toEqual([
-      expect.objectContaining({ field: `metadata.annotations[${P}/auth-tls-secret]`, annotation: 'auth-tls-secret', reason: expect.stringMatching(/not enforced by Portico/) }),
+      expect.objectContaining({ field: `metadata.annotations[${P}/auth-snippet]`, annotation: 'auth-snippet', reason: expect.stringMatching(/not enforced by Portico/) }),
     ]);
-    expect(mtls.rejections[0]!.known[0]!.row).toMatch(/^`auth-tls-\*`/);
+    expect(mtls.rejections[0]!.known[0]!.row).toMatch(/^`auth-snippet`/);
     expect(byName.get('other')).toMatchObject({ verdict: 'ignored', ingressClass: 'traefik' });
   });
 
