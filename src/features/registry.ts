@@ -15,6 +15,7 @@ import { AnnotationError, type AcceptedContext, type AnnotationInput, type Featu
 import { forwardedHeadersFeature } from './forwarded-headers.js';
 import { loadBalanceFeature } from './load-balance.js';
 import { proxyFeature } from './proxy.js';
+import { proxySslFeature } from './proxy-ssl.js';
 import { rateLimitFeature } from './rate-limit.js';
 import { redirectFeature } from './redirect.js';
 import { rewriteTargetFeature } from './rewrite-target.js';
@@ -53,6 +54,7 @@ export const FEATURES: Features = {
   backendProtocol: backendProtocolFeature,
   proxy: proxyFeature,
   upstreamHeaders: upstreamVhostFeature,
+  proxySsl: proxySslFeature,
   serverAlias: serverAliasFeature,
   customHttpErrors: customHttpErrorsFeature,
   serviceUpstream: serviceUpstreamFeature,
@@ -182,6 +184,12 @@ export function rewriteTargetOf(values: FeatureValues): string | undefined {
 
 /** How an Ingress's upstreams pick an endpoint: the first feature that answers, else the ConfigMap's load-balance. */
 export function upstreamChoice(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice {
+  const choice = firstUpstreamChoice(values, config);
+  const pool = values === undefined ? '' : FEATURE_LIST.map((f) => f.hooks?.connectionPool?.(values) ?? '').join('');
+  return pool === '' ? choice : { ...choice, suffix: `${choice.suffix}${pool}` };
+}
+
+function firstUpstreamChoice(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice {
   for (const f of FEATURE_LIST) {
     const choice = f.hooks?.upstream?.(values, config);
     if (choice) return choice;
@@ -247,8 +255,7 @@ const UNENFORCED_PROTECTION: ReadonlyArray<{ key: string; what: string; off?: re
   { key: 'auth-tls-error-page', what: 'client-certificate authentication' },
   // The upstream may trust the certificate header; unset by Portico, a client could send its own.
   { key: 'auth-tls-pass-certificate-to-upstream', what: 'the verified client certificate sent upstream', off: ['false'] },
-  { key: 'proxy-ssl-verify', what: 'verification of the HTTPS backend', off: ['off'] },
-  { key: 'proxy-ssl-server-name', what: 'SNI towards the HTTPS backend', off: ['off'] },
+  // proxy-ssl-* (backend TLS) is enforced by features/proxy-ssl.ts; a future key of the family stays closed.
   { key: 'proxy-ssl-', what: 'TLS settings towards the HTTPS backend' },
   { key: 'enable-modsecurity', what: 'the ModSecurity web application firewall', off: ['false'] },
   { key: 'enable-owasp-core-rules', what: 'the OWASP core rules of ModSecurity', off: ['false'] },
@@ -267,7 +274,8 @@ function protectionEntry(key: string): (typeof UNENFORCED_PROTECTION)[number] | 
 /**
  * Families that ingress-nginx applies only when their Secret annotation is set: without it, its parsers
  * (authtls, proxyssl) return before reading the other keys, so `auth-tls-verify-client: on` alone checks
- * no certificate there either. Without the Secret those keys ask for nothing and are only ignored.
+ * no certificate there either. Without the Secret those keys ask for nothing and are only ignored (the
+ * supported proxy-ssl-* keys never get here: features/proxy-ssl.ts warns about them itself).
  */
 const NEEDS_SECRET: ReadonlyArray<{ family: string; secret: string }> = [
   { family: 'auth-tls-', secret: 'auth-tls-secret' },
