@@ -21,11 +21,11 @@ const PREFIX = 'nginx.ingress.kubernetes.io';
 const NOT_ENFORCED = 'is not enforced by Portico; the Ingress is not served rather than served without it';
 
 const CLIENT_CA = { 'auth-tls-secret': 'default/client-ca' };
-const BACKEND_CLIENT = { 'proxy-ssl-secret': 'default/backend-client' };
 
 /**
  * One protection each, with a value that asks for it, and the annotations it needs to ask for anything: as
- * in ingress-nginx, the auth-tls-* and proxy-ssl-* keys apply only beside their family's Secret.
+ * in ingress-nginx, the auth-tls-* keys apply only beside their family's Secret. (proxy-ssl-* is enforced
+ * now: features/proxy-ssl.ts, test/compat/annotations-proxyssl.test.ts.)
  */
 const ASKING: Array<[string, string, Record<string, string>?]> = [
   ['auth-tls-secret', 'default/client-ca'],
@@ -34,11 +34,6 @@ const ASKING: Array<[string, string, Record<string, string>?]> = [
   ['auth-tls-match-cn', 'CN=client', CLIENT_CA],
   ['auth-tls-pass-certificate-to-upstream', 'true', CLIENT_CA],
   ['auth-tls-error-page', 'https://login.test/', CLIENT_CA],
-  ['proxy-ssl-secret', 'default/backend-client'],
-  ['proxy-ssl-verify', 'on', BACKEND_CLIENT],
-  ['proxy-ssl-verify-depth', '2', BACKEND_CLIENT],
-  ['proxy-ssl-name', 'backend.internal', BACKEND_CLIENT],
-  ['proxy-ssl-protocols', 'TLSv1.3', BACKEND_CLIENT],
   ['enable-modsecurity', 'true'],
   ['enable-owasp-core-rules', 'true'],
   ['modsecurity-snippet', 'SecRuleEngine On'],
@@ -109,7 +104,8 @@ describe('protections Portico does not enforce fail closed (real nginx)', () => 
     expect([r.status, r.echo?.service]).toEqual([200, 'app']);
     expect(rejectionsOf('no-secret')).toEqual([]);
     expect(s.model.warnings.filter((w) => w.ingress?.name === 'no-secret').map((w) => w.message)).toEqual([
-      `annotations ${['auth-tls-verify-client', 'auth-tls-verify-depth', 'proxy-ssl-verify'].map((k) => `${PREFIX}/${k}`).join(', ')} are not supported by Portico and are ignored`,
+      `annotations ${['auth-tls-verify-client', 'auth-tls-verify-depth'].map((k) => `${PREFIX}/${k}`).join(', ')} are not supported by Portico and are ignored`,
+      'proxy-ssl-verify is ignored without proxy-ssl-secret, as in ingress-nginx',
     ]);
   });
 
@@ -118,7 +114,8 @@ describe('protections Portico does not enforce fail closed (real nginx)', () => 
     expect([r.status, r.echo?.service]).toEqual([200, 'app']);
     expect(rejectionsOf('off')).toEqual([]);
     expect(s.model.warnings.filter((w) => w.ingress?.name === 'off').map((w) => w.message)).toEqual([
-      `annotations ${['auth-tls-pass-certificate-to-upstream', 'auth-tls-verify-client', 'enable-modsecurity', 'proxy-ssl-verify'].map((k) => `${PREFIX}/${k}`).join(', ')} are not supported by Portico and are ignored`,
+      `annotations ${['auth-tls-pass-certificate-to-upstream', 'auth-tls-verify-client', 'enable-modsecurity'].map((k) => `${PREFIX}/${k}`).join(', ')} are not supported by Portico and are ignored`,
+      'proxy-ssl-verify is ignored without proxy-ssl-secret, as in ingress-nginx',
     ]);
   });
 
@@ -188,6 +185,8 @@ describe('portico run: a served Ingress that adds an unenforced protection', () 
       keepsServing: 'last accepted version',
     });
     expect(rejected('fresh')?.field).toBe(`metadata.annotations[${PREFIX}/proxy-ssl-secret]`);
+    // proxy-ssl-* is enforced (features/proxy-ssl.ts): a Secret that does not exist fails closed, named.
+    expect(rejected('fresh')?.reason).toMatch(/^Secret default\/backend-client: not found; /);
     // The project's rule: the last accepted version (same uid, without the annotation) keeps serving.
     expect((await ctl.get('guarded.test', '/')).echo?.service).toBe('alpha');
     expect((await ctl.get('fresh.test', '/')).status).toBe(404);
