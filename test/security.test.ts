@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../src/store/types.js';
-import { CORPUS_NS, hostileCases, ingress, PREFIX, type HostileCase } from './fixtures/hostile-ingresses.js';
+import { CORPUS_NS, HOSTILE_CA_SECRET, hostileCaMarker, hostileCaText, hostileCases, ingress, PREFIX, type HostileCase } from './fixtures/hostile-ingresses.js';
+import { makeAuthority } from './support/certs.js';
 import { basic, shaHash } from './support/auth.js';
 import { request } from './support/http.js';
 import { nginxTest, startNginx, type RunningNginx } from './support/nginx.js';
@@ -38,6 +39,7 @@ describe('security corpus through portico render and a real nginx', () => {
     await execa('npm', ['run', 'build'], { reject: true });
     backends = await startBackends('app');
     cases = hostileCases();
+    const backendCa = await makeAuthority('corpus-backend-ca');
     const goodIngresses = [
       ingress({ name: 'good', namespace: 'default', host: 'good.test' }),
       ingress({ name: 'good-auth', namespace: 'default', host: 'auth.good.test', annotations: { 'auth-type': 'basic', 'auth-secret': 'htpasswd', 'auth-realm': 'Good' } }),
@@ -47,6 +49,23 @@ describe('security corpus through portico render and a real nginx', () => {
       ingress({ name: 'good-snippet', namespace: 'default', host: 'snippet.good.test', annotations: { 'configuration-snippet': 'add_header X-Good-Snippet "yes" always;' } }),
       // Hostile Secret content is not config text, and it must not open the door either: its lines are left out.
       ingress({ name: 'bad-htpasswd', namespace: 'default', host: 'badpw.good.test', annotations: { 'auth-type': 'basic', 'auth-secret': 'bad-htpasswd' } }),
+      // Every proxy-ssl-* key at once, for nginx -t (the real-traffic tests are test/compat/annotations-proxyssl.test.ts).
+      ingress({
+        name: 'good-proxyssl',
+        namespace: 'default',
+        host: 'proxyssl.good.test',
+        annotations: {
+          'backend-protocol': 'HTTPS',
+          'proxy-ssl-secret': 'default/backend-ca',
+          'proxy-ssl-verify': 'on',
+          'proxy-ssl-verify-depth': '2',
+          'proxy-ssl-name': 'backend.internal',
+          'proxy-ssl-server-name': 'on',
+          'proxy-ssl-protocols': 'TLSv1.3 TLSv1.2',
+          'proxy-ssl-ciphers': 'HIGH:!aNULL:!MD5',
+        },
+      }),
+      ingress({ name: 'good-grpcs-proxyssl', namespace: 'default', host: 'grpcs.good.test', annotations: { 'backend-protocol': 'GRPCS', 'proxy-ssl-secret': 'default/backend-ca', 'proxy-ssl-verify': 'on' } }),
     ];
     const objects: KubeObject[] = [
       INGRESS_CLASS,
@@ -54,6 +73,9 @@ describe('security corpus through portico render and a real nginx', () => {
       ...serviceFor(CORPUS_NS, 'app', [backends.by.app!]),
       secret('htpasswd', 'default', { auth: `good:${shaHash('pass')}\n` }),
       secret('htpasswd', CORPUS_NS, { auth: `good:${shaHash('pass')}\n` }),
+      secret('backend-ca', 'default', { 'ca.crt': backendCa.cert, 'tls.crt': backendCa.cert, 'tls.key': backendCa.key }),
+      secret('backend-ca', CORPUS_NS, { 'ca.crt': backendCa.cert }),
+      secret(HOSTILE_CA_SECRET, CORPUS_NS, { 'ca.crt': hostileCaText(hostileCaMarker) }),
       secret('bad-htpasswd', 'default', { auth: `good:${shaHash('pass')}\nevil:x y\n}\nssl_engine pwnsecret;\n` }),
       ...goodIngresses,
       ...cases.map((c) => c.ingress),
