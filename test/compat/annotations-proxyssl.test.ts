@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { KubeObject } from '../../src/store/types.js';
 import { certificateFiles, makeAuthority, makeSignedCertificate, type TestAuthority, type TestCertificate } from '../support/certs.js';
+import { grpcCall, startGrpcBackend, type GrpcBackend } from '../support/grpc.js';
 import { startEchoBackend, type Backend, type EchoTls } from '../support/processes.js';
 import { INGRESS_CLASS, serviceFor, startScenario, type Scenario } from '../support/scenario.js';
 import { configMap, CONFIGMAP_REF, singleIngress } from './compat-objects.js';
@@ -38,6 +39,8 @@ function maSecret(name: string, ca: TestAuthority, leaf: TestCertificate): KubeO
 
 describe('ingress-nginx annotations/proxyssl.go', () => {
   const backends: Backend[] = [];
+  let grpcs: GrpcBackend;
+  let grpcsUntrusted: GrpcBackend;
   let s: Scenario;
   let objects: KubeObject[];
 
@@ -69,6 +72,10 @@ describe('ingress-nginx annotations/proxyssl.go', () => {
       return serviceFor('default', name, [b]);
     };
     const untrusted = await makeSignedCertificate(names, rogue);
+    // h2 over TLS, requiring a client certificate signed by the CA, as the echo backends do.
+    grpcs = await startGrpcBackend('grpcs', { ...(await makeSignedCertificate(names, ca)), ca: ca.cert });
+    grpcsUntrusted = await startGrpcBackend('grpcs-untrusted', { ...untrusted, ca: ca.cert });
+    backends.push(grpcs, grpcsUntrusted);
     objects = [
       INGRESS_CLASS,
       configMap({}),
@@ -96,6 +103,10 @@ describe('ingress-nginx annotations/proxyssl.go', () => {
       proxySslIngress('no-name', 'internal-name', { 'proxy-ssl-verify': 'on' }),
       proxySslIngress('depth-1', 'chained', { 'proxy-ssl-verify': 'on' }),
       proxySslIngress('depth-2', 'chained', { 'proxy-ssl-verify': 'on', 'proxy-ssl-verify-depth': '2' }),
+      ...serviceFor('default', 'grpcs', [grpcs]),
+      ...serviceFor('default', 'grpcs-untrusted', [grpcsUntrusted]),
+      proxySslIngress('grpcs', 'grpcs', { 'backend-protocol': 'GRPCS', 'proxy-ssl-verify': 'on' }),
+      proxySslIngress('grpcs-untrusted', 'grpcs-untrusted', { 'backend-protocol': 'GRPCS', 'proxy-ssl-verify': 'on' }),
       singleIngress('no-secret', `no-secret.${HOST}`, 'trusted', { tlsSecret: HOST, annotations: { [`${P}/backend-protocol`]: 'HTTPS' } }),
       proxySslIngress('missing-secret', 'trusted', { 'proxy-ssl-secret': 'default/nothing-here' }),
     ];
@@ -178,6 +189,14 @@ describe('ingress-nginx annotations/proxyssl.go', () => {
     expect((await echoOf('depth-1')).status).toBe(502);
     const r = await echoOf('depth-2');
     expect([r.status, r.echo?.service]).toEqual([200, 'chained']);
+  });
+
+  test('backend-protocol GRPCS: the same Secret through grpc_ssl_*: the backend gets the client certificate; an untrusted one gives 502', async () => {
+    const r = await grpcCall(s.httpsPort, `grpcs.${HOST}`, '/echo.v1.Echo/Say');
+    expect(r).toEqual({ status: 200, message: 'grpcs', grpcStatus: '0' });
+    expect(grpcs.seen).toContainEqual({ path: '/echo.v1.Echo/Say', tls: true, clientCertificate: HOST });
+    expect((await grpcCall(s.httpsPort, `grpcs-untrusted.${HOST}`, '/echo.v1.Echo/Say')).status).toBe(502);
+    expect(grpcsUntrusted.seen).toEqual([]);
   });
 
   test('a backend that requires a client certificate refuses nginx without proxy-ssl-secret (502), so the 200s above came from the Secret', async () => {
