@@ -1,9 +1,9 @@
 import { contentAddressedPath } from '../model/state-files.js';
 import { checkCaBundle, checkPair } from '../model/tls.js';
 import { checkHost, checkNamespace, checkObjectName, objectFileStem } from '../model/validate.js';
-import { AnnotationError, boolGlobal, fallBack, globalsByKey, type AnnotationInput, type Feature } from './feature.js';
+import { AnnotationError, boolGlobal, fallBack, globalsByKey, type AnnotationInput, type Feature, type FinishContext } from './feature.js';
 import { createHash } from 'node:crypto';
-import type { Location, Server, Upstream } from '../model/types.js';
+import { refString, type Location, type Server, type Upstream } from '../model/types.js';
 
 /**
  * Backend TLS (ingress-nginx's proxy-ssl-* keys): with `proxy-ssl-secret` (NAMESPACE/NAME, keys ca.crt,
@@ -65,6 +65,8 @@ export interface ProxySslDirectives extends ProxySslAnnotation {
   module: 'proxy' | 'grpc';
   protocol: string;
   protocolList: string[];
+  /** The upstream-name suffix of these settings (poolSuffix). */
+  pool: string;
 }
 
 export interface ProxySslGlobals {
@@ -177,7 +179,7 @@ function applyTo(location: Location, value: ProxySslAnnotation): void {
   const { backend } = location;
   if (backend.kind !== 'upstream' || value.secret === undefined || backend.protocol === 'FCGI') return;
   const module = backend.protocol === 'GRPC' || backend.protocol === 'GRPCS' ? 'grpc' : 'proxy';
-  location.proxySsl = { ...value, module, protocol: backend.protocol, protocolList: value.protocols.split(' ') };
+  location.proxySsl = { ...value, module, protocol: backend.protocol, protocolList: value.protocols.split(' '), pool: poolSuffix(value) };
 }
 
 /**
@@ -214,6 +216,39 @@ function inheritFromServer(server: Server, upstreams: Upstream[]): void {
   }
 }
 
+/**
+ * A canary's requests go through its main Ingress's location, so the main's TLS settings carry them (as in
+ * ingress-nginx, which ignores a canary's proxy-ssl-*). A canary that asks for other settings would be
+ * served without them: its path is rejected instead (the main serves it alone). Otherwise the canary's
+ * upstream moves to the pool of the location's settings, as in inheritFromServer. Runs before the traffic
+ * feature's finish hook builds the canary maps from these upstream names.
+ */
+function settleCanaries(server: Server, ctx: Pick<FinishContext, 'model' | 'options'>): void {
+  for (const location of server.locations) {
+    const canary = location.canary;
+    if (!canary) continue;
+    const own = canary.annotations.proxySsl;
+    const pool = location.proxySsl?.pool;
+    if (own.secret !== undefined && poolSuffix(own) !== pool) {
+      ctx.model.rejections.push({
+        ingress: canary.ingress,
+        field: `metadata.annotations[${ctx.options.annotationsPrefix}/proxy-ssl-secret]`,
+        reason: `canary: its proxy-ssl-* settings differ from those of the main Ingress ${refString(location.ingress)} of path ${JSON.stringify(location.ingressPath)}, whose location carries the canary's requests; set the same on both`,
+        whole: false,
+      });
+      location.canary = undefined;
+      continue;
+    }
+    const backend = canary.backend;
+    if (pool === undefined || backend.kind !== 'upstream' || backend.upstream.endsWith(pool)) continue;
+    const original = ctx.model.upstreams.find((u) => u.name === backend.upstream);
+    if (!original) continue;
+    const name = `${backend.upstream}${pool}`;
+    if (!ctx.model.upstreams.some((u) => u.name === name)) ctx.model.upstreams.push({ ...original, name });
+    location.canary = { ...canary, backend: { ...backend, upstream: name } };
+  }
+}
+
 export const proxySslFeature: Feature<ProxySslAnnotation, ProxySslGlobals> = {
   name: 'proxy-ssl',
   keys: KEYS,
@@ -229,9 +264,11 @@ export const proxySslFeature: Feature<ProxySslAnnotation, ProxySslGlobals> = {
       applyTo(location, location.annotations.proxySsl);
     },
     connectionPool: (values) => (values.proxySsl.secret === undefined ? undefined : poolSuffix(values.proxySsl)),
-    finish({ model, servers, config }) {
-      if (config.proxySsl.locationOnly) return;
-      for (const server of servers) inheritFromServer(server, model.upstreams);
+    finish({ model, servers, config, options }) {
+      for (const server of servers) {
+        if (!config.proxySsl.locationOnly) inheritFromServer(server, model.upstreams);
+        settleCanaries(server, { model, options });
+      }
       model.upstreams.sort((a, b) => a.name.localeCompare(b.name));
     },
   },

@@ -45,8 +45,8 @@ describe('ingress-nginx annotations/proxyssl.go', () => {
   let objects: KubeObject[];
 
   /** An Ingress of the e2e's shape (NewSingleIngressWithTLS, the Secret as its TLS) on `<name>.proxyssl.foo.com`. */
-  const proxySslIngress = (name: string, service: string, annotations: Record<string, string>, path = '/') =>
-    singleIngress(name, `${name}.${HOST}`, service, {
+  const proxySslIngress = (name: string, service: string, annotations: Record<string, string>, path = '/', host = `${name}.${HOST}`) =>
+    singleIngress(name, host, service, {
       path,
       tlsSecret: HOST,
       annotations: Object.fromEntries(Object.entries({ 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': `default/${HOST}`, ...annotations }).map(([k, v]) => [`${P}/${k}`, v])),
@@ -107,6 +107,10 @@ describe('ingress-nginx annotations/proxyssl.go', () => {
       ...serviceFor('default', 'grpcs-untrusted', [grpcsUntrusted]),
       proxySslIngress('grpcs', 'grpcs', { 'backend-protocol': 'GRPCS', 'proxy-ssl-verify': 'on' }),
       proxySslIngress('grpcs-untrusted', 'grpcs-untrusted', { 'backend-protocol': 'GRPCS', 'proxy-ssl-verify': 'on' }),
+      proxySslIngress('canary-main', 'trusted', { 'proxy-ssl-verify': 'on' }),
+      proxySslIngress('canary-same', 'tls12-only', { 'proxy-ssl-verify': 'on', canary: 'true', 'canary-weight': '100' }, '/', `canary-main.${HOST}`),
+      proxySslIngress('canary-main2', 'trusted', { 'proxy-ssl-verify': 'on' }),
+      proxySslIngress('canary-differs', 'open', { canary: 'true', 'canary-weight': '100' }, '/', `canary-main2.${HOST}`),
       singleIngress('no-secret', `no-secret.${HOST}`, 'trusted', { tlsSecret: HOST, annotations: { [`${P}/backend-protocol`]: 'HTTPS' } }),
       proxySslIngress('missing-secret', 'trusted', { 'proxy-ssl-secret': 'default/nothing-here' }),
     ];
@@ -197,6 +201,16 @@ describe('ingress-nginx annotations/proxyssl.go', () => {
     expect(grpcs.seen).toContainEqual({ path: '/echo.v1.Echo/Say', tls: true, clientCertificate: HOST });
     expect((await grpcCall(s.httpsPort, `grpcs-untrusted.${HOST}`, '/echo.v1.Echo/Say')).status).toBe(502);
     expect(grpcsUntrusted.seen).toEqual([]);
+  });
+
+  test("a canary's requests go through its main Ingress's TLS settings: the same settings serve it; other settings reject the canary's path", async () => {
+    const same = await echoOf('canary-main');
+    expect([same.status, same.echo?.service, same.echo?.clientCertificate]).toEqual([200, 'tls12-only', HOST]);
+    const rejection = s.model.rejections.find((r) => r.ingress.name === 'canary-differs');
+    expect(rejection).toMatchObject({ field: `metadata.annotations[${P}/proxy-ssl-secret]`, whole: false });
+    expect(rejection?.reason).toMatch(/^canary: its proxy-ssl-\* settings differ from those of the main Ingress default\/canary-main2 /);
+    const main = await echoOf('canary-main2');
+    expect([main.status, main.echo?.service]).toEqual([200, 'trusted']);
   });
 
   test('a backend that requires a client certificate refuses nginx without proxy-ssl-secret (502), so the 200s above came from the Secret', async () => {
