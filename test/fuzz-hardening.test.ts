@@ -244,6 +244,7 @@ const CONFIG_KEYS: Record<string, readonly string[]> = {
   'use-proxy-protocol': BOOLS,
   'load-balance': ['round_robin', 'ewma', 'least_conn', 'x'],
   'service-upstream': BOOLS,
+  'proxy-ssl-location-only': BOOLS,
   'hsts-preload': BOOLS,
   'disable-ipv6': BOOLS,
 };

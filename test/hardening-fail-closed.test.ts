@@ -21,20 +21,14 @@ const PREFIX = 'nginx.ingress.kubernetes.io';
 const NOT_ENFORCED = 'is not enforced by Portico; the Ingress is not served rather than served without it';
 
 const MISSING_CA = 'Secret default/client-ca not found; the Ingress is not served without its client-certificate check';
-const BACKEND_CLIENT = { 'proxy-ssl-secret': 'default/backend-client' };
 
 /**
- * One protection each, with a value that asks for it, and the annotations it needs to ask for anything: as
- * in ingress-nginx, the proxy-ssl-* keys apply only beside their Secret. (auth-tls-* is enforced now:
- * test/compat/annotations-authtls.test.ts; its missing CA Secret still fails closed, below.)
+ * One protection each that Portico does not enforce, with a value that asks for it. (auth-tls-* and
+ * proxy-ssl-* are enforced now: test/compat/annotations-authtls.test.ts, annotations-proxyssl.test.ts; a
+ * missing CA Secret still fails closed, below. ModSecurity's own keys are enforced by features/modsecurity.ts.)
  */
 const ASKING: Array<[string, string, Record<string, string>?]> = [
-  ['proxy-ssl-secret', 'default/backend-client'],
-  ['proxy-ssl-verify', 'on', BACKEND_CLIENT],
-  ['proxy-ssl-verify-depth', '2', BACKEND_CLIENT],
-  ['proxy-ssl-name', 'backend.internal', BACKEND_CLIENT],
-  ['proxy-ssl-protocols', 'TLSv1.3', BACKEND_CLIENT],
-  // ModSecurity's own keys are enforced (features/modsecurity.ts); a modsecurity-* key Portico does not know is not.
+  // A modsecurity-* key Portico does not know.
   ['modsecurity-audit-log', '/var/log/modsec_audit.log'],
   ['auth-snippet', 'proxy_set_header X-Tenant a;'],
   ['global-rate-limit', '100'],
@@ -104,8 +98,8 @@ describe('protections Portico does not enforce fail closed (real nginx)', () => 
     expect([r.status, r.echo?.service]).toEqual([200, 'app']);
     expect(rejectionsOf('no-secret')).toEqual([]);
     expect(s.model.warnings.filter((w) => w.ingress?.name === 'no-secret').map((w) => w.message)).toEqual([
-      `annotation ${PREFIX}/proxy-ssl-verify is not supported by Portico and is ignored`,
       'auth-tls-verify-client, auth-tls-verify-depth: ignored without auth-tls-secret, as in ingress-nginx',
+      'proxy-ssl-verify is ignored without proxy-ssl-secret, as in ingress-nginx',
     ]);
   });
 
@@ -114,8 +108,8 @@ describe('protections Portico does not enforce fail closed (real nginx)', () => 
     expect([r.status, r.echo?.service]).toEqual([200, 'app']);
     expect(rejectionsOf('off')).toEqual([]);
     expect(s.model.warnings.filter((w) => w.ingress?.name === 'off').map((w) => w.message)).toEqual([
-      `annotation ${PREFIX}/proxy-ssl-verify is not supported by Portico and is ignored`,
       'auth-tls-verify-client, auth-tls-pass-certificate-to-upstream: ignored without auth-tls-secret, as in ingress-nginx',
+      'proxy-ssl-verify is ignored without proxy-ssl-secret, as in ingress-nginx',
     ]);
   });
 
@@ -194,6 +188,8 @@ describe('portico run: a served Ingress that adds an unenforced protection', () 
       keepsServing: 'last accepted version',
     });
     expect(rejected('fresh')?.field).toBe(`metadata.annotations[${PREFIX}/proxy-ssl-secret]`);
+    // proxy-ssl-* is enforced (features/proxy-ssl.ts): a Secret that does not exist fails closed, named.
+    expect(rejected('fresh')?.reason).toMatch(/^Secret default\/backend-client: not found; /);
     // The project's rule: the last accepted version (same uid, without the annotation) keeps serving.
     expect((await ctl.get('guarded.test', '/')).echo?.service).toBe('alpha');
     expect((await ctl.get('fresh.test', '/')).status).toBe(404);

@@ -248,6 +248,7 @@ describe('item 14: files no config in force uses are removed; keys on disk are 0
 
   test('render: a second render without the Secret and the Ingress removes their files from the state dir', async () => {
     await ensureBuilt();
+    const backendPair = await makeCertificate('backend.internal');
     const dir = await mkdtemp(join(tmpdir(), 'portico-render-clean-'));
     await chmod(dir, 0o755); // nginx's workers (nobody, when run as root) enter the state dir below it
     const state = join(dir, 'state');
@@ -258,12 +259,20 @@ describe('item 14: files no config in force uses are removed; keys on disk are 0
       tlsSecret('default', 'tls-cert', await makeCertificate('tls.test')),
       authIngress('auth', 'auth.test', 'creds', 'app'),
       authSecret('creds', `alice:${shaHash('x')}\n`),
+      // proxy-ssl-secret (features/proxy-ssl.ts): its ca.crt and its client pair become two files in certs/.
+      simpleIngress('backend-tls', 'backend-tls.test', [['/', 'app']], {
+        annotations: { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS', 'nginx.ingress.kubernetes.io/proxy-ssl-secret': 'default/backend-client' },
+      }),
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'backend-client', namespace: 'default' }, stringData: { 'ca.crt': backendPair.cert, 'tls.crt': backendPair.cert, 'tls.key': backendPair.key } } as KubeObject,
     ];
     const render = () => execa('node', [CLI, 'render', '--manifests', manifests, '--state-dir', state, '--out', join(dir, 'nginx.conf')], { reject: false });
     await writeFile(manifests, toYaml(objects));
     expect((await render()).exitCode).toBe(0);
     expect((await filesIn(join(state, 'certs'))).filter((f) => f.startsWith('default_tls-cert.'))).toHaveLength(1);
     expect(await filesIn(join(state, 'auth'))).toHaveLength(1);
+    const backendFiles = (await filesIn(join(state, 'certs'))).filter((f) => f.startsWith('default_backend-client.'));
+    expect(backendFiles.map((f) => f.replace(/\.[0-9a-f]{16}\./, '.DIGEST.')).sort()).toEqual(['default_backend-client.proxy-ca.DIGEST.pem', 'default_backend-client.proxy-client.DIGEST.pem']);
+    for (const f of backendFiles) expect((await stat(join(state, 'certs', f))).mode & 0o777).toBe(0o600);
     await writeFile(manifests, toYaml([INGRESS_CLASS, simpleIngress('tls', 'tls.test', [['/', 'app']])]));
     expect((await render()).exitCode).toBe(0);
     expect(await filesIn(join(state, 'certs'))).toEqual(['default-selfsigned.pem']);

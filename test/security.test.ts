@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../src/store/types.js';
-import { CORPUS_NS, hostileCases, ingress, PREFIX, type HostileCase } from './fixtures/hostile-ingresses.js';
+import { CORPUS_NS, HOSTILE_CA_SECRET, hostileCaMarker, hostileCaText, hostileCases, ingress, PREFIX, type HostileCase } from './fixtures/hostile-ingresses.js';
 import { basic, shaHash } from './support/auth.js';
-import { makeCertificateAuthority } from './support/certs.js';
+import { makeAuthority, makeCertificateAuthority } from './support/certs.js';
 import { request } from './support/http.js';
 import { nginxTest, startNginx, type RunningNginx } from './support/nginx.js';
 import { freePort } from './support/processes.js';
@@ -39,6 +39,7 @@ describe('security corpus through portico render and a real nginx', () => {
     await execa('npm', ['run', 'build'], { reject: true });
     backends = await startBackends('app');
     cases = hostileCases();
+    const backendCa = await makeAuthority('corpus-backend-ca');
     const goodIngresses = [
       ingress({ name: 'good', namespace: 'default', host: 'good.test' }),
       ingress({ name: 'good-auth', namespace: 'default', host: 'auth.good.test', annotations: { 'auth-type': 'basic', 'auth-secret': 'htpasswd', 'auth-realm': 'Good' } }),
@@ -50,6 +51,23 @@ describe('security corpus through portico render and a real nginx', () => {
       ingress({ name: 'bad-htpasswd', namespace: 'default', host: 'badpw.good.test', annotations: { 'auth-type': 'basic', 'auth-secret': 'bad-htpasswd' } }),
       // A CA Secret with hostile text around its certificate: only the parsed certificate reaches the state dir.
       ingress({ name: 'good-mtls', namespace: 'default', host: 'mtls.good.test', annotations: { 'auth-tls-secret': 'default/client-ca' } }),
+      // Every proxy-ssl-* key at once, for nginx -t (the real-traffic tests are test/compat/annotations-proxyssl.test.ts).
+      ingress({
+        name: 'good-proxyssl',
+        namespace: 'default',
+        host: 'proxyssl.good.test',
+        annotations: {
+          'backend-protocol': 'HTTPS',
+          'proxy-ssl-secret': 'default/backend-ca',
+          'proxy-ssl-verify': 'on',
+          'proxy-ssl-verify-depth': '2',
+          'proxy-ssl-name': 'backend.internal',
+          'proxy-ssl-server-name': 'on',
+          'proxy-ssl-protocols': 'TLSv1.3 TLSv1.2',
+          'proxy-ssl-ciphers': 'HIGH:!aNULL:!MD5',
+        },
+      }),
+      ingress({ name: 'good-grpcs-proxyssl', namespace: 'default', host: 'grpcs.good.test', annotations: { 'backend-protocol': 'GRPCS', 'proxy-ssl-secret': 'default/backend-ca', 'proxy-ssl-verify': 'on' } }),
     ];
     const ca = await makeCertificateAuthority('Corpus CA');
     const objects: KubeObject[] = [
@@ -58,6 +76,9 @@ describe('security corpus through portico render and a real nginx', () => {
       ...serviceFor(CORPUS_NS, 'app', [backends.by.app!]),
       secret('htpasswd', 'default', { auth: `good:${shaHash('pass')}\n` }),
       secret('htpasswd', CORPUS_NS, { auth: `good:${shaHash('pass')}\n` }),
+      secret('backend-ca', 'default', { 'ca.crt': backendCa.cert, 'tls.crt': backendCa.cert, 'tls.key': backendCa.key }),
+      secret('backend-ca', CORPUS_NS, { 'ca.crt': backendCa.cert }),
+      secret(HOSTILE_CA_SECRET, CORPUS_NS, { 'ca.crt': hostileCaText(hostileCaMarker) }),
       secret('bad-htpasswd', 'default', { auth: `good:${shaHash('pass')}\nevil:x y\n}\nssl_engine pwnsecret;\n` }),
       secret('client-ca', CORPUS_NS, { 'ca.crt': ca.cert }),
       secret('client-ca', 'default', { 'ca.crt': `}\nssl_engine pwnsecret;\n${ca.cert}\n# pwnsecret\n` }),

@@ -64,11 +64,7 @@ export const PARTIAL_SUPPORT: readonly PartialSupportRow[] = [
     status: "not supported: ignored with a warning",
     keys: ["limit-whitelist"],
   },
-  {
-    annotation: "`proxy-ssl-*` (client certificates and verification towards HTTPS backends)",
-    status: "not enforced: the Ingress is rejected as a whole; `proxy-ssl-verify: \"off\"` and `proxy-ssl-server-name: \"off\"` are ignored with a warning",
-    keys: ["proxy-ssl-*"],
-  },
+
   {
     annotation: "other `modsecurity-*` keys",
     status: "not enforced: the Ingress is rejected as a whole",
@@ -218,7 +214,28 @@ export const DIFFERENCES: readonly DifferenceRow[] = [
     portico: "the canary is chosen by header, cookie, then weight on every request; the session cookie picks the endpoint inside the chosen upstream and is issued whichever upstream answers",
     why: "it needs the cookie to record the upstream that issued it (without Lua, in the cookie's value), not built yet; `test/compat/annotations-canary.test.ts`",
     keys: ["affinity-canary-behavior"],
+  },  {
+    behaviour: "`proxy-ssl-name` unset, with `proxy-ssl-verify: \"on\"`",
+    ingressNginx: "verifies the name `upstream_balancer` (its `proxy_pass` host), which no backend certificate holds: every request is 502",
+    portico: "verifies the upstream-vhost, else the request's host",
+    why: "a verification that can pass without an extra annotation; set `proxy-ssl-name` to match ingress-nginx's configs exactly (`test/compat/annotations-proxyssl.test.ts`)",
+    keys: ["proxy-ssl-name"],
+  },  {
+    behaviour: "`proxy-ssl-location-only: \"false\"` (the default): the host's other locations",
+    ingressNginx: "the first Ingress's Secret (with `ca.crt`) in the server block, inherited by every location of the host",
+    portico: "the host's oldest Ingress's values, when it has `ca.crt`, for the host's other locations of the same namespace (not canary paths); each such location gets its own upstream",
+    why: "a tenant's client certificate never goes to another namespace's backend, and no location reuses a connection opened under other TLS settings (`test/compat/annotations-proxyssl.test.ts`)",
+    keys: ["proxy-ssl-location-only"],
+  },  {
+    behaviour: "`proxy-ssl-secret` missing or unusable, `proxy-ssl-verify` neither `on` nor `off`, `on` without `ca.crt`",
+    ingressNginx: "denies the location, or serves without verifying",
+    portico: "rejects the Ingress, naming the Secret or the key",
+    why: "never an unverified backend where verification was asked for (`src/features/proxy-ssl.test.ts`)",
+    keys: ["proxy-ssl-secret", "proxy-ssl-verify"],
   },
+
+
+
 ];
 
 /** A README row that applies to one annotation, as the audit shows it. */

@@ -66,6 +66,13 @@ export interface FeatureHooks {
    * feature that answers decides (`values` is undefined for a backend no Ingress path names).
    */
   upstream?(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice | undefined;
+  /**
+   * A suffix of the upstream's name that keeps this Ingress's kept-alive connections apart from others to
+   * the same Service ([a-z0-9-] only): nginx reuses an upstream's idle connection for any location, so
+   * locations that open connections differently (TLS verified against another CA) must not share one.
+   * Every feature's suffix is appended, after the upstream hook's.
+   */
+  connectionPool?(values: FeatureValues): string | undefined;
   /** The URI this Ingress's regex locations rewrite to (`rewrite PATTERN URI break;`), if any. */
   rewriteTarget?(values: FeatureValues): string | undefined;
   /** Each Ingress path's backend, in registry order (a protocol, headers, a stand-in for a missing Service). */

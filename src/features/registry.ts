@@ -17,6 +17,7 @@ import { forwardedHeadersFeature } from './forwarded-headers.js';
 import { loadBalanceFeature } from './load-balance.js';
 import { modsecurityFeature } from './modsecurity.js';
 import { proxyFeature } from './proxy.js';
+import { proxySslFeature } from './proxy-ssl.js';
 import { rateLimitFeature } from './rate-limit.js';
 import { redirectFeature } from './redirect.js';
 import { rewriteTargetFeature } from './rewrite-target.js';
@@ -57,6 +58,7 @@ export const FEATURES: Features = {
   backendProtocol: backendProtocolFeature,
   proxy: proxyFeature,
   upstreamHeaders: upstreamVhostFeature,
+  proxySsl: proxySslFeature,
   serverAlias: serverAliasFeature,
   customHttpErrors: customHttpErrorsFeature,
   serviceUpstream: serviceUpstreamFeature,
@@ -193,6 +195,12 @@ export function rewriteTargetOf(values: FeatureValues): string | undefined {
 
 /** How an Ingress's upstreams pick an endpoint: the first feature that answers, else the ConfigMap's load-balance. */
 export function upstreamChoice(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice {
+  const choice = firstUpstreamChoice(values, config);
+  const pool = values === undefined ? '' : FEATURE_LIST.map((f) => f.hooks?.connectionPool?.(values) ?? '').join('');
+  return pool === '' ? choice : { ...choice, suffix: `${choice.suffix}${pool}` };
+}
+
+function firstUpstreamChoice(values: FeatureValues | undefined, config: GlobalConfig): UpstreamChoice {
   for (const f of FEATURE_LIST) {
     const choice = f.hooks?.upstream?.(values, config);
     if (choice) return choice;
@@ -251,8 +259,7 @@ function unsupportedAnnotations(annotations: Record<string, string>, prefix: str
  * Keys ending in "-" cover the whole family (every proxy-ssl-* and modsecurity-* key, present or future).
  */
 const UNENFORCED_PROTECTION: ReadonlyArray<{ key: string; what: string; off?: readonly string[] }> = [
-  { key: 'proxy-ssl-verify', what: 'verification of the HTTPS backend', off: ['off'] },
-  { key: 'proxy-ssl-server-name', what: 'SNI towards the HTTPS backend', off: ['off'] },
+  // auth-tls-* and proxy-ssl-* are enforced (features/auth-tls.ts, features/proxy-ssl.ts); a future proxy-ssl-* key stays closed.
   { key: 'proxy-ssl-', what: 'TLS settings towards the HTTPS backend' },
   { key: 'modsecurity-', what: 'the ModSecurity web application firewall' },
   // Directives added to the external-auth subrequest: without them the auth service may decide otherwise.
@@ -268,8 +275,8 @@ function protectionEntry(key: string): (typeof UNENFORCED_PROTECTION)[number] | 
 
 /**
  * Families that ingress-nginx applies only when their Secret annotation is set: without it, its parsers
- * (proxyssl, as authtls does) return before reading the other keys, so `proxy-ssl-verify: on` alone
- * verifies nothing there either. Without the Secret those keys ask for nothing and are only ignored.
+ * (authtls, proxyssl) return before reading the other keys. Without the Secret those keys ask for nothing and are
+ * only ignored (the supported auth-tls-* and proxy-ssl-* keys never get here: their features warn about them themselves).
  */
 const NEEDS_SECRET: ReadonlyArray<{ family: string; secret: string }> = [
   { family: 'proxy-ssl-', secret: 'proxy-ssl-secret' },

@@ -46,7 +46,32 @@ const NGINX_SECURITY_LEVEL = 'DEFAULT:@SECLEVEL=2';
  */
 const checkedPairs = new WeakMap<object, { cert: string; key: string; result: PairCheck }>();
 
-type PairCheck = { ok: true; pem: string } | { ok: false; problem: string };
+export type PairCheck = { ok: true; pem: string } | { ok: false; problem: string };
+
+/**
+ * A CA bundle (ca.crt) as nginx reads it for proxy_ssl_trusted_certificate: one or more CERTIFICATE blocks
+ * that parse and that OpenSSL accepts as trust anchors. Only the blocks are written (text around them is not).
+ */
+export function checkCaBundle(text: string): PairCheck {
+  const certs = pemBlocks(text);
+  if (certs.problem) return { ok: false, problem: `ca.crt: ${certs.problem}` };
+  if (certs.blocks.length === 0) return { ok: false, problem: 'ca.crt holds no PEM certificate' };
+  for (const [i, block] of certs.blocks.entries()) {
+    if (block.label !== 'CERTIFICATE') return { ok: false, problem: `ca.crt: PEM block ${i + 1} is a ${block.label}, not a CERTIFICATE` };
+    try {
+      new X509Certificate(block.text);
+    } catch (err) {
+      return { ok: false, problem: `ca.crt: certificate ${i + 1} does not parse (${(err as Error).message})` };
+    }
+  }
+  const bundle = certs.blocks.map((b) => b.text).join('\n');
+  try {
+    createSecureContext({ ca: bundle, ciphers: NGINX_SECURITY_LEVEL });
+  } catch (err) {
+    return { ok: false, problem: `OpenSSL refuses ca.crt (${(err as Error).message})` };
+  }
+  return { ok: true, pem: `${bundle}\n` };
+}
 
 /**
  * Checks exactly what nginx will read: the file Portico writes holds every certificate block of tls.crt,
@@ -55,7 +80,7 @@ type PairCheck = { ok: true; pem: string } | { ok: false; problem: string };
  * parses and matches the first certificate (the leaf); and OpenSSL must accept the certificates at nginx's
  * security level. Text outside the blocks (comments) is not written.
  */
-function checkPair(secret: object, cert: string, key: string): PairCheck {
+export function checkPair(secret: object, cert: string, key: string): PairCheck {
   const cached = checkedPairs.get(secret);
   if (cached && cached.cert === cert && cached.key === key) return cached.result;
   const result = checkPem(cert, key);

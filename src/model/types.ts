@@ -174,6 +174,8 @@ export interface UpstreamBackend {
   hostHeader?: string;
   /** The TLS server name (SNI) for HTTPS/GRPCS backends: the upstream-vhost without its port. */
   sslName?: string;
+  /** SNI towards an HTTPS/GRPCS backend; unset: on. proxy-ssl-server-name sets it (features/proxy-ssl.ts). */
+  sslServerName?: boolean;
   /** x-forwarded-prefix: sent upstream as X-Forwarded-Prefix. */
   forwardedPrefix?: string;
   /** The location sets a proxy header of its own, so it must repeat the http-level set (see build.ts). */

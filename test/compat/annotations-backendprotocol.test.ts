@@ -5,63 +5,15 @@
 // responder.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCertificate } from '../support/certs.js';
+import { grpcCall, startGrpcBackend, type GrpcBackend } from '../support/grpc.js';
 import { startEchoBackend, startFastcgiBackend, type Backend } from '../support/processes.js';
 import { INGRESS_CLASS, serviceFor, startScenario, type Scenario } from '../support/scenario.js';
 import { singleIngress } from './compat-objects.js';
 
 const P = 'nginx.ingress.kubernetes.io';
-
-interface GrpcBackend extends Backend {
-  /** What each call carried: its :path and whether it came over TLS. */
-  seen: Array<{ path: string; tls: boolean }>;
-}
-
-/** A gRPC-shaped HTTP/2 backend (no gRPC library): one message back and grpc-status 0 trailers. */
-function startGrpcBackend(name: string, tls?: { cert: string; key: string }): Promise<GrpcBackend> {
-  const seen: GrpcBackend['seen'] = [];
-  const server = tls ? http2.createSecureServer({ cert: tls.cert, key: tls.key }) : http2.createServer();
-  server.on('stream', (stream, headers) => {
-    stream.resume();
-    stream.on('end', () => {
-      seen.push({ path: String(headers[':path']), tls: stream.session?.encrypted === true });
-      const message = Buffer.from(name);
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      stream.end(Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]));
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ name, port: (server.address() as AddressInfo).port, pid: process.pid, seen, stop: () => new Promise<void>((r) => server.close(() => r())) }),
-    );
-  });
-}
-
-/** One unary gRPC-shaped call through nginx's https listener (HTTP/2, as gRPC clients speak). */
-async function grpcCall(port: number, host: string, path: string): Promise<{ status: number; message: string; grpcStatus: unknown }> {
-  const client = http2.connect(`https://127.0.0.1:${port}`, { servername: host, rejectUnauthorized: false });
-  try {
-    return await new Promise((resolve, reject) => {
-      const req = client.request({ ':method': 'POST', ':path': path, ':authority': host, 'content-type': 'application/grpc', te: 'trailers' });
-      let status = 0;
-      let grpcStatus: unknown;
-      const chunks: Buffer[] = [];
-      req.on('response', (h) => (status = Number(h[':status'])));
-      req.on('trailers', (t) => (grpcStatus = t['grpc-status']));
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve({ status, message: Buffer.concat(chunks).subarray(5).toString('utf8'), grpcStatus }));
-      req.on('error', reject);
-      req.end(Buffer.from([0, 0, 0, 0, 4, ...Buffer.from('ping')]));
-    });
-  } finally {
-    client.close();
-  }
-}
 
 describe('ingress-nginx annotations/backendprotocol.go', () => {
   let tlsEcho: Backend;

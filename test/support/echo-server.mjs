@@ -1,12 +1,16 @@
 // A real backend process for tests: answers every request with JSON describing what it received.
-// Usage: node echo-server.mjs NAME [PORT] [HOST] [CERT_FILE KEY_FILE]; prints "listening PORT" once ready.
-// With a PEM certificate and key it speaks https instead of http (and adds "tls": true and the SNI name).
+// Usage: node echo-server.mjs NAME [PORT] [HOST] [CERT_FILE KEY_FILE [TLS_OPTIONS_JSON]]; prints "listening PORT".
+// With a PEM certificate and key it speaks https instead of http (and adds "tls": true, the SNI name, the
+// TLS version, the cipher and the client certificate's subject CN). TLS_OPTIONS_JSON: {"caFile": PEM file
+// of CAs whose client certificates it requires, "minVersion", "maxVersion", "ciphers"} (node's tls names).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 
-const [name = 'echo', portArg = '0', host = '127.0.0.1', certFile, keyFile] = process.argv.slice(2);
-const tls = certFile && keyFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile) } : undefined;
+const [name = 'echo', portArg = '0', host = '127.0.0.1', certFile, keyFile, optionsJson = '{}'] = process.argv.slice(2);
+const { caFile, ...versions } = JSON.parse(optionsJson);
+const clientAuth = caFile ? { ca: readFileSync(caFile), requestCert: true, rejectUnauthorized: true } : {};
+const tls = certFile && keyFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile), ...clientAuth, ...versions } : undefined;
 const handler = (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -21,7 +25,15 @@ const handler = (req, res) => {
       headers: req.headers,
       body,
       remoteAddress: req.socket.remoteAddress,
-      ...(tls ? { tls: true, servername: req.socket.servername ?? null } : {}),
+      ...(tls
+        ? {
+            tls: true,
+            servername: req.socket.servername || null,
+            tlsVersion: req.socket.getProtocol(),
+            cipher: req.socket.getCipher().name,
+            clientCertificate: req.socket.getPeerCertificate().subject?.CN ?? null,
+          }
+        : {}),
     });
     const status = Number(req.headers['x-echo-status'] ?? 200);
     const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);

@@ -36,12 +36,25 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
+/** A TLS echo backend: PEM files, and optionally the CAs whose client certificates it requires and node's TLS limits. */
+export interface EchoTls {
+  certFile: string;
+  keyFile: string;
+  /** Only clients with a certificate signed by these CAs complete the handshake. */
+  caFile?: string;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL cipher list for TLS 1.2. */
+  ciphers?: string;
+}
+
 /**
  * Starts test/support/echo-server.mjs as its own process and waits until it listens; with `tls` (PEM file
  * paths) it answers https.
  */
-export async function startEchoBackend(name: string, host = '127.0.0.1', tls?: { certFile: string; keyFile: string }): Promise<Backend> {
-  return startBackendProcess(name, [join(here, 'echo-server.mjs'), name, '0', host, ...(tls ? [tls.certFile, tls.keyFile] : [])]);
+export async function startEchoBackend(name: string, host = '127.0.0.1', tls?: EchoTls): Promise<Backend> {
+  const tlsArgs = tls ? [tls.certFile, tls.keyFile, JSON.stringify({ caFile: tls.caFile, minVersion: tls.minVersion, maxVersion: tls.maxVersion, ciphers: tls.ciphers })] : [];
+  return startBackendProcess(name, [join(here, 'echo-server.mjs'), name, '0', host, ...tlsArgs]);
 }
 
 /** A FastCGI responder (test/support/fastcgi-server.mjs): answers with the parameters and body it received, as JSON. */
